@@ -18,6 +18,7 @@ module.exports = {
     '^@moica/policy$': '<rootDir>/libs/policy/src',
     '^@moica/pki$': '<rootDir>/libs/pki/src',
     '^@moica/db$': '<rootDir>/db',
+    '^@moica/platform$': '<rootDir>/libs/platform/src',
   },
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
