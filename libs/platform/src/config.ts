@@ -1,0 +1,129 @@
+import { plainToInstance } from 'class-transformer';
+import {
+  IsBase64,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { Clock, parseFakeClock, SystemClock } from './clock';
+
+/**
+ * The environment of every process, checked at boot (immich's model: a DTO
+ * and validateSync). A bad or missing variable stops the process with a
+ * message that names it; nothing starts half-configured.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL!: string;
+
+  /** Optional read replica for the OCSP responder and CRL downloads. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_READ_URL must be a postgres:// URL' })
+  DATABASE_READ_URL?: string;
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  CA_API_PORT = 3000;
+
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  OCSP_PORT = 3001;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Base URL that relying parties use for OCSP, CRLs and CA certificates (written into certificates). */
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  PUBLIC_BASE_URL = 'http://127.0.0.1:3001';
+
+  /** Passphrase of software (PKCS#8) CA keys. Required when any key location is software:. */
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'SOFTWARE_KEY_PASSPHRASE must have at least 8 characters' })
+  SOFTWARE_KEY_PASSPHRASE?: string;
+
+  /** PIN of the PKCS#11 token(s). Required when any key location is pkcs11:. */
+  @IsOptional()
+  @IsString()
+  PKCS11_PIN?: string;
+
+  /** AES-256-GCM key (base64, 32 bytes) for national ID numbers at rest. */
+  @IsBase64({}, { message: 'PII_ENCRYPTION_KEY must be base64 of 32 random bytes' })
+  PII_ENCRYPTION_KEY!: string;
+
+  /** HMAC-SHA-256 key (base64, at least 32 bytes) for national ID look-ups. */
+  @IsBase64({}, { message: 'PII_HMAC_KEY must be base64 of at least 32 random bytes' })
+  PII_HMAC_KEY!: string;
+
+  /** Fixed ("2031-01-15T00:00:00Z") or offset ("+30d") clock for tests and demos; refused in production. */
+  @IsOptional()
+  @IsString()
+  FAKE_CLOCK?: string;
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Validated configuration plus the derived values every app needs. */
+export interface AppConfig extends EnvironmentVariables {
+  clock: Clock;
+  piiEncryptionKey: Buffer;
+  piiHmacKey: Buffer;
+}
+
+/** Reads and checks the environment. Throws ConfigurationError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const defined = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const vars = plainToInstance(EnvironmentVariables, defined, { enableImplicitConversion: true });
+  const problems = validateSync(vars, { skipMissingProperties: false, whitelist: false }).flatMap(describe);
+
+  const piiEncryptionKey = Buffer.from(vars.PII_ENCRYPTION_KEY ?? '', 'base64');
+  if (vars.PII_ENCRYPTION_KEY && piiEncryptionKey.length !== 32) {
+    problems.push(`PII_ENCRYPTION_KEY must decode to exactly 32 bytes (got ${piiEncryptionKey.length})`);
+  }
+  const piiHmacKey = Buffer.from(vars.PII_HMAC_KEY ?? '', 'base64');
+  if (vars.PII_HMAC_KEY && piiHmacKey.length < 32) {
+    problems.push(`PII_HMAC_KEY must decode to at least 32 bytes (got ${piiHmacKey.length})`);
+  }
+  if (vars.PII_HMAC_KEY && vars.PII_ENCRYPTION_KEY && vars.PII_HMAC_KEY === vars.PII_ENCRYPTION_KEY) {
+    problems.push('PII_HMAC_KEY must differ from PII_ENCRYPTION_KEY');
+  }
+
+  let clock: Clock = new SystemClock();
+  if (vars.FAKE_CLOCK !== undefined) {
+    const fake = parseFakeClock(vars.FAKE_CLOCK);
+    if (!fake) problems.push('FAKE_CLOCK must be an ISO 8601 instant with a zone (2031-01-15T00:00:00Z) or an offset (+30d)');
+    else if (vars.NODE_ENV === 'production') problems.push('FAKE_CLOCK is refused when NODE_ENV=production');
+    else clock = fake;
+  }
+
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return Object.assign(vars, { clock, piiEncryptionKey, piiHmacKey });
+}
+
+function describe(error: ValidationError): string[] {
+  const own = Object.values(error.constraints ?? {}).map((message) =>
+    message.startsWith(error.property) ? message : `${error.property}: ${message}`,
+  );
+  return [...own, ...(error.children ?? []).flatMap(describe)];
+}

@@ -1,0 +1,40 @@
+import type { IncomingMessage } from 'node:http';
+import { DynamicModule, INestApplication, Type, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { requestIdOf } from './logging';
+import { ProblemDetailsFilter } from './problem-details.filter';
+
+/**
+ * Builds a Nest app on Fastify with what every HTTP process here shares:
+ * pino logs with request ids (echoed as X-Request-Id), problem+json errors,
+ * DTO validation at the edge, shutdown hooks for a clean Ctrl-C.
+ */
+export async function createHttpApp(
+  module: Type<unknown> | DynamicModule,
+  options: { bodyLimit?: number } = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    genReqId: (req: IncomingMessage) => requestIdOf(req),
+    logger: false,
+    trustProxy: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
+  app.enableShutdownHooks();
+  return app;
+}
+
+export async function listen(app: INestApplication, port: number, host: string): Promise<string> {
+  await app.listen(port, host);
+  return `http://${host}:${port}`;
+}

@@ -1,0 +1,16 @@
+/**
+ * libs/platform: what the NestJS apps share (configuration, clock, logging,
+ * health, problem details, database). Apps only; libs/policy and libs/pki
+ * never import it.
+ */
+export * from './ca-key-ring';
+export * from './clock';
+export * from './config';
+export * from './database';
+export * from './health.controller';
+export * from './http-app';
+export * from './key-opener';
+export * from './logging';
+export * from './personal-data';
+export * from './problem-details.filter';
+export * from './readiness';
