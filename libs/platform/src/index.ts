@@ -11,6 +11,8 @@ export * from './health.controller';
 export * from './http-app';
 export * from './key-opener';
 export * from './logging';
+export * from './national-id-vault';
+export * from './user-code-hasher';
 export * from './personal-data';
 export * from './problem-details.filter';
 export * from './readiness';
