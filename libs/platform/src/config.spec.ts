@@ -58,3 +58,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, FAKE_CLOCK: '+30d' }).clock).toBeInstanceOf(FakeClock);
   });
 });
+
+describe('loadConfig from string variables', () => {
+  it('converts numeric variables as the environment gives them (strings)', () => {
+    const config = loadConfig({ ...valid, CA_API_PORT: '3400', OCSP_PORT: '3401' });
+    expect(config.CA_API_PORT).toBe(3400);
+    expect(config.OCSP_PORT).toBe(3401);
+  });
+});

@@ -33,24 +33,24 @@ export class EnvironmentVariables {
   DATABASE_READ_URL?: string;
 
   @IsString()
-  HOST = '127.0.0.1';
+  HOST: string = '127.0.0.1';
 
   @IsInt()
   @Min(1)
   @Max(65535)
-  CA_API_PORT = 3000;
+  CA_API_PORT: number = 3000;
 
   @IsInt()
   @Min(1)
   @Max(65535)
-  OCSP_PORT = 3001;
+  OCSP_PORT: number = 3001;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  LOG_LEVEL = 'info';
+  LOG_LEVEL: string = 'info';
 
   /** Base URL that relying parties use for OCSP, CRLs and CA certificates (written into certificates). */
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
-  PUBLIC_BASE_URL = 'http://127.0.0.1:3001';
+  PUBLIC_BASE_URL: string = 'http://127.0.0.1:3001';
 
   /** Passphrase of software (PKCS#8) CA keys. Required when any key location is software:. */
   @IsOptional()

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Public } from './public.decorator';
 import { READINESS_CHECKS, ReadinessCheck } from './readiness';
 
 /**
@@ -10,6 +11,7 @@ import { READINESS_CHECKS, ReadinessCheck } from './readiness';
  * loaded); 503 with the failing checks otherwise.
  */
 @ApiTags('health')
+@Public()
 @Controller()
 export class HealthController {
   constructor(@Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[]) {}

@@ -15,4 +15,5 @@ export * from './national-id-vault';
 export * from './user-code-hasher';
 export * from './personal-data';
 export * from './problem-details.filter';
+export * from './public.decorator';
 export * from './readiness';

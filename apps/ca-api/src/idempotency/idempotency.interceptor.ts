@@ -1,0 +1,135 @@
+import {
+  CallHandler,
+  ExecutionContext,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  NestInterceptor,
+  SetMetadata,
+  applyDecorators,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { createHash } from 'node:crypto';
+import { from, lastValueFrom, Observable } from 'rxjs';
+import { Clock, ProblemException, toProblem } from '@moica/platform';
+import type { AuthenticatedRequest } from '../auth/auth.guard';
+import { principalKey } from '../auth/principal';
+import { IdempotencyRepository } from './idempotency.repository';
+
+/** Seconds after which an unfinished claim (its request crashed) may be taken over by a retry. */
+export const STALE_CLAIM_SECONDS = 60;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The claim a request holds; a service may complete it inside its own transaction. */
+export interface IdempotencyTicket {
+  principal: string;
+  key: string;
+  completed: boolean;
+}
+
+export type IdempotentRequest = AuthenticatedRequest & { idempotency?: IdempotencyTicket };
+
+/**
+ * Idempotency-Key on every state-changing call
+ * (draft-ietf-httpapi-idempotency-key-header): a retry with the same key and
+ * body gets the first answer again (header Idempotent-Replayed: true); the
+ * same key with another body is refused (422); a retry while the first is
+ * still running gets 409 and Retry-After.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly repository: IdempotencyRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return from(this.handle(context, next));
+  }
+
+  private async handle(context: ExecutionContext, next: CallHandler): Promise<unknown> {
+    const request = context.switchToHttp().getRequest<IdempotentRequest>();
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+      throw new ProblemException(
+        'idempotency-key-required',
+        HttpStatus.BAD_REQUEST,
+        'Idempotency-Key required',
+        'state-changing calls need an Idempotency-Key header of 1 to 255 printable ASCII characters',
+      );
+    }
+    const principal = request.principal ? principalKey(request.principal) : `anonymous:${request.ip}`;
+    const requestSha256 = createHash('sha256')
+      .update(`${request.method} ${request.url}\n`)
+      .update(JSON.stringify(request.body ?? null))
+      .digest();
+
+    const now = this.clock.now();
+    if (!(await this.repository.tryClaim(principal, key, requestSha256, now))) {
+      const existing = await this.repository.find(principal, key);
+      if (!existing) throw new ProblemException('idempotency-conflict', HttpStatus.CONFLICT, 'Conflict', 'retry the request');
+      if (!existing.requestSha256.equals(requestSha256)) {
+        throw new ProblemException(
+          'idempotency-key-reused',
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'Idempotency-Key reused',
+          'this Idempotency-Key was used for a different request',
+        );
+      }
+      if (existing.responseStatus !== null) {
+        void reply.status(existing.responseStatus).header('idempotent-replayed', 'true');
+        if (existing.responseStatus >= 400) void reply.header('content-type', 'application/problem+json; charset=utf-8');
+        return existing.responseBody;
+      }
+      const stale = now.getTime() - existing.createdAt.getTime() > STALE_CLAIM_SECONDS * 1000;
+      if (!stale || !(await this.repository.takeOver(principal, key, existing.createdAt, now))) {
+        void reply.header('retry-after', String(STALE_CLAIM_SECONDS));
+        throw new ProblemException(
+          'idempotency-request-in-progress',
+          HttpStatus.CONFLICT,
+          'Request in progress',
+          'the first request with this Idempotency-Key has not finished; retry later',
+        );
+      }
+    }
+
+    const ticket: IdempotencyTicket = { principal, key, completed: false };
+    request.idempotency = ticket;
+    try {
+      const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+      if (!ticket.completed) {
+        await this.repository.complete(principal, key, reply.statusCode, body, this.clock.now());
+      }
+      return body;
+    } catch (error) {
+      const status = error instanceof HttpException ? error.getStatus() : 500;
+      // A refusal is the first answer and is replayed; a transient or server failure is not.
+      const replayable = status >= 400 && status < 500 && ![408, 409, 423, 425, 429].includes(status);
+      if (replayable && !ticket.completed) {
+        const problem = toProblem(error);
+        await this.repository.complete(principal, key, status, problem, this.clock.now());
+      } else if (!ticket.completed) {
+        await this.repository.release(principal, key);
+      }
+      throw error;
+    }
+  }
+}
+
+export const IDEMPOTENT_KEY = 'moica:idempotent';
+
+/** Marks a state-changing route: Idempotency-Key required, first answer replayed. */
+export function Idempotent() {
+  return applyDecorators(
+    SetMetadata(IDEMPOTENT_KEY, true),
+    UseInterceptors(IdempotencyInterceptor),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: true,
+      description: 'Unique per operation (1-255 printable ASCII). A retry with the same key and body returns the first answer.',
+    }),
+  );
+}
