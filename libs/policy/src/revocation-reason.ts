@@ -1,0 +1,69 @@
+/**
+ * Revocation reasons (DOMAIN.md "Suspension, resumption, revocation") and
+ * their RFC 5280 §5.3.1 CRLReason codes. Suspension is certificateHold;
+ * resumption removes the entry (removeFromCRL in a delta CRL).
+ */
+import type { Channel } from './delegation';
+
+/** A revocation reason, named as in RFC 5280 §5.3.1. */
+export type RevocationReason =
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'privilegeWithdrawn';
+
+/** A CRL entry reason (RFC 5280 §5.3.1): a revocation reason, a hold, its removal, or none recorded. */
+export type CrlReason = RevocationReason | 'certificateHold' | 'removeFromCRL' | 'unspecified';
+
+/** CRLReason ENUMERATED values, RFC 5280 §5.3.1. */
+export const CRL_REASON_CODES: Readonly<Record<CrlReason, number>> = {
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  removeFromCRL: 8,
+  privilegeWithdrawn: 9,
+};
+
+/** The grounds a holder gives at the counter (DOMAIN.md, leaflet 作業基準 4.4). */
+export type HolderRevocationGround =
+  | 'lost-card'
+  | 'key-compromise'
+  | 'suspected-key-compromise'
+  | 'identity-data-changed'
+  | 'no-longer-needed'
+  | 'replaced-by-new-card';
+
+/**
+ * Holder grounds to RFC 5280 reasons. A lost card is a key compromise: whoever
+ * holds it may use the key (DOMAIN.md: revoke at once).
+ */
+export const HOLDER_GROUND_REASONS: Readonly<Record<HolderRevocationGround, RevocationReason>> = {
+  'lost-card': 'keyCompromise',
+  'key-compromise': 'keyCompromise',
+  'suspected-key-compromise': 'keyCompromise',
+  'identity-data-changed': 'affiliationChanged',
+  'no-longer-needed': 'cessationOfOperation',
+  'replaced-by-new-card': 'superseded',
+};
+
+/**
+ * Which reasons each revoking channel may give. A CA operator revokes for CA
+ * compromise only (it never revokes on a holder's behalf); the
+ * household-registration system with its event reasons (household-event.ts).
+ */
+export const REVOCATION_REASONS_BY_CHANNEL: Readonly<Partial<Record<Channel, readonly RevocationReason[]>>> = {
+  'holder-in-person': ['keyCompromise', 'affiliationChanged', 'cessationOfOperation', 'superseded'],
+  operator: ['cACompromise'],
+  'household-registration-event': ['affiliationChanged', 'cessationOfOperation', 'privilegeWithdrawn'],
+};
+
+/** True when `channel` may revoke for `reason`. */
+export function revocationReasonPermitted(channel: Channel, reason: RevocationReason): boolean {
+  return (REVOCATION_REASONS_BY_CHANNEL[channel] ?? []).includes(reason);
+}
