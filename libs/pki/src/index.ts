@@ -5,3 +5,6 @@
 import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect polyfill
 export * from './oids';
 export * from './signing';
+export * from './ca';
+export * from './revocation';
+export * from './issuance';

@@ -1,0 +1,106 @@
+/**
+ * The few DER encodings (X.690 §8, §10) the signing layer builds by hand:
+ * lengths, SEQUENCE, INTEGER, BIT STRING, NULL and OBJECT IDENTIFIER.
+ * Hand-built so that a TBS structure is wrapped byte for byte as the caller
+ * gave it (never decoded and re-encoded by an ASN.1 library).
+ */
+
+/** DER definite length octets (X.690 §8.1.3, §10.1: shortest form). */
+export function derLength(length: number): Uint8Array {
+  if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`invalid DER length ${length}`);
+  if (length < 0x80) return Uint8Array.of(length);
+  const octets: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
+  return Uint8Array.of(0x80 | octets.length, ...octets);
+}
+
+/** Concatenates byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** A tag-length-value with a one-octet tag. */
+export function derTlv(tag: number, ...content: Uint8Array[]): Uint8Array {
+  const body = concatBytes(...content);
+  return concatBytes(Uint8Array.of(tag), derLength(body.length), body);
+}
+
+/** SEQUENCE (tag 0x30) of already-encoded elements. */
+export function derSequence(...elements: Uint8Array[]): Uint8Array {
+  return derTlv(0x30, ...elements);
+}
+
+/** NULL (X.690 §8.8). */
+export const DER_NULL: Uint8Array = Uint8Array.of(0x05, 0x00);
+
+/**
+ * A non-negative INTEGER from its unsigned big-endian magnitude
+ * (X.690 §8.3: minimal octets, a leading 0x00 when the top bit is set).
+ */
+export function derUnsignedInteger(magnitude: Uint8Array): Uint8Array {
+  let start = 0;
+  while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
+  let value = magnitude.subarray(start);
+  if (value.length === 0) value = Uint8Array.of(0);
+  if (value[0] & 0x80) value = concatBytes(Uint8Array.of(0), value);
+  return derTlv(0x02, value);
+}
+
+/** BIT STRING with no unused bits (X.690 §8.6). */
+export function derBitString(bytes: Uint8Array): Uint8Array {
+  return derTlv(0x03, Uint8Array.of(0), bytes);
+}
+
+/** OBJECT IDENTIFIER from dotted notation (X.690 §8.19). */
+export function derObjectIdentifier(dotted: string): Uint8Array {
+  const arcs = dotted.split('.').map((arc) => {
+    if (!/^\d+$/.test(arc)) throw new RangeError(`invalid OID ${dotted}`);
+    return BigInt(arc);
+  });
+  if (arcs.length < 2 || arcs[0] > 2n || (arcs[0] < 2n && arcs[1] > 39n)) throw new RangeError(`invalid OID ${dotted}`);
+  const subIdentifiers = [arcs[0] * 40n + arcs[1], ...arcs.slice(2)];
+  const content: number[] = [];
+  for (const sub of subIdentifiers) {
+    const septets: number[] = [];
+    let rest = sub;
+    do {
+      septets.unshift(Number(rest & 0x7fn));
+      rest >>= 7n;
+    } while (rest > 0n);
+    content.push(...septets.map((septet, i) => (i < septets.length - 1 ? septet | 0x80 : septet)));
+  }
+  return derTlv(0x06, Uint8Array.from(content));
+}
+
+/**
+ * Reads the outer tag-length of a DER element at `offset` and returns where
+ * its content starts and ends. Throws on indefinite or truncated lengths.
+ */
+export function readDerHeader(bytes: Uint8Array, offset = 0): { tag: number; contentStart: number; end: number } {
+  if (offset + 2 > bytes.length) throw new RangeError('truncated DER element');
+  const tag = bytes[offset];
+  const first = bytes[offset + 1];
+  let length: number;
+  let contentStart: number;
+  if (first < 0x80) {
+    length = first;
+    contentStart = offset + 2;
+  } else {
+    const count = first & 0x7f;
+    if (count === 0 || count > 6) throw new RangeError('unsupported DER length form');
+    if (offset + 2 + count > bytes.length) throw new RangeError('truncated DER length');
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + bytes[offset + 2 + i];
+    if (length < 0x80 || bytes[offset + 2] === 0) throw new RangeError('non-minimal DER length');
+    contentStart = offset + 2 + count;
+  }
+  const end = contentStart + length;
+  if (end > bytes.length) throw new RangeError('truncated DER content');
+  return { tag, contentStart, end };
+}
