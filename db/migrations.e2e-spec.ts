@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { appendAudit, migrateDown, migrateUp, verifyAuditChain } from '.';
+import { appendAudit, migrateDown, migrateUp, migrations, verifyAuditChain } from '.';
 import { createTestDatabase } from '../test/support/database';
 
 describe('database schema (real PostgreSQL)', () => {
@@ -15,9 +15,12 @@ describe('database schema (real PostgreSQL)', () => {
   });
 
   it('migrates up, down to nothing, and up again', async () => {
-    expect(await migrateUp(db.url)).toEqual(['InitialSchema1764345600000']);
+    // Every migration file in db/migrations, oldest first (db/migrations/index.ts collects them).
+    const names = migrations.map((migration) => migration.name);
+    expect(names[0]).toBe('InitialSchema1764345600000');
+    expect(await migrateUp(db.url)).toEqual(names);
     expect(await migrateUp(db.url)).toEqual([]);
-    expect(await migrateDown(db.url, Infinity)).toBe(1);
+    expect(await migrateDown(db.url, Infinity)).toBe(names.length);
     const probe = new Client({ connectionString: db.url });
     await probe.connect();
     const { rows } = await probe.query(
@@ -25,7 +28,7 @@ describe('database schema (real PostgreSQL)', () => {
     );
     await probe.end();
     expect(rows[0].n).toBe(0);
-    expect(await migrateUp(db.url)).toEqual(['InitialSchema1764345600000']);
+    expect(await migrateUp(db.url)).toEqual(names);
     client = new Client({ connectionString: db.url });
     await client.connect();
   });
@@ -68,18 +71,20 @@ describe('database schema (real PostgreSQL)', () => {
        VALUES ('t', 'issuing', 'CN=t', '\\x30', 'software:/x', 'RSA-2048', '\\x01', '\\x01', '\\x01', '\\x01', now(), now() + interval '1 year')
        RETURNING id`,
     );
-    const insert = (serial: string, status: string, extra = '') =>
-      client.query(
-        `INSERT INTO certificate (ca_id, serial, kind, status, not_before, not_after, tbs_der, der, spki_sha256, crl_partition ${extra ? ', revoked_at, revocation_reason' : ''})
-         VALUES ($1, $2, 'signature', $3, now(), now() + interval '5 years', '\\x30', '\\x30', '\\x01', 0 ${extra})
-         RETURNING id`,
-        [ca.rows[0].id, Buffer.from(serial, 'hex'), status],
+    const insert = (serial: string, status: string, extra: Record<string, unknown> = {}) => {
+      const columns = ['ca_id', 'serial', 'kind', 'status', 'not_before', 'not_after', 'tbs_der', 'der', 'spki_sha256', 'crl_partition', ...Object.keys(extra)];
+      const values = [ca.rows[0].id, Buffer.from(serial, 'hex'), 'signature', status, new Date(), new Date(Date.now() + 1e11), Buffer.of(0x30, 0), Buffer.of(0x30, 0), Buffer.of(1), 0, ...Object.values(extra)];
+      return client.query(
+        `INSERT INTO certificate (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id`,
+        values,
       );
+    };
     const cert = await insert('01', 'valid');
     await expect(insert('01', 'valid')).rejects.toThrow(/unique/);
     await expect(insert('02', 'revoked')).rejects.toThrow(/check constraint/);
-    await expect(insert('03', 'suspended', ", now(), 1")).rejects.toThrow(/check constraint/);
-    await insert('04', 'suspended', ', now(), 6');
+    await expect(insert('03', 'suspended', { revoked_at: new Date(), revocation_reason: 1, suspended_by: 'holder' })).rejects.toThrow(/check constraint/);
+    await expect(insert('04', 'suspended', { revoked_at: new Date(), revocation_reason: 6 })).rejects.toThrow(/certificate_suspended_by/);
+    await insert('05', 'suspended', { revoked_at: new Date(), revocation_reason: 6, suspended_by: 'court-order' });
     await client.query(`UPDATE certificate SET status = 'revoked', revoked_at = now(), revocation_reason = 1 WHERE id = $1`, [
       cert.rows[0].id,
     ]);
