@@ -16,7 +16,7 @@ describe('quick start (npm start)', () => {
 
   async function startStack() {
     const [caApiPort, ocspPort, pgPort] = [await freePort(), await freePort(), await freePort()];
-    const env = { ...process.env, MOICA_DATA_DIR: dataDir, CA_API_PORT: String(caApiPort), OCSP_PORT: String(ocspPort), EMBEDDED_PG_PORT: String(pgPort) };
+    const env: NodeJS.ProcessEnv = { ...process.env, MOICA_DATA_DIR: dataDir, CA_API_PORT: String(caApiPort), OCSP_PORT: String(ocspPort), EMBEDDED_PG_PORT: String(pgPort) };
     delete env.DATABASE_URL;
     delete env.FAKE_CLOCK;
     const stack = startProcess('tools/dev-stack.js', env);

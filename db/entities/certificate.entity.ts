@@ -10,6 +10,7 @@ export class CertificateEntity {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('uuid', { name: 'ca_id' }) caId!: string;
   @Column('uuid', { name: 'card_id', nullable: true }) cardId!: string | null;
+  /** The content octets of the DER INTEGER serialNumber (minimal two's complement), as in the certificate, CRL entries and OCSP CertIDs (serialIntegerContent). */
   @Column('bytea', { unique: true }) serial!: Buffer;
   @Column('text') kind!: CertificateKind;
   @Column('text') status!: CertificateStatus;

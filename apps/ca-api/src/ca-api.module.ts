@@ -1,4 +1,5 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import {
@@ -9,22 +10,35 @@ import {
   HealthController,
   httpLoggerParams,
   KeyOpener,
+  NationalIdVault,
   openDatabase,
   READINESS_CHECKS,
+  UserCodeHasher,
 } from '@moica/platform';
+import { AuthGuard } from './auth/auth.guard';
+import { CertificateIssuanceService } from './certificates/certificate-issuance.service';
+import { IssuingCaService } from './certificates/issuing-ca.service';
+import { SharedPrimeRepository } from './certificates/shared-prime.repository';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyRepository } from './idempotency/idempotency.repository';
+import { CertificateStatusPublisher } from './lifecycle/certificate-status-publisher';
+import { ApplicationController } from './registration/application.controller';
+import { ApplicationService } from './registration/application.service';
+import { HolderRepository } from './registration/holder.repository';
+import { APP_CONFIG, KEY_OPENER } from './tokens';
 
-export const APP_CONFIG = Symbol('APP_CONFIG');
-export const KEY_OPENER = Symbol('KEY_OPENER');
+export { APP_CONFIG, KEY_OPENER } from './tokens';
 
 /**
- * The registration API (issue 5). This module wires configuration, the
- * database, the clock, the issuing CA keys and health; feature modules are
- * added as they are built.
+ * The registration API (issue 5): configuration, database, clock, issuing CA
+ * keys, authentication and authorisation of every route, idempotency, and
+ * the feature controllers.
  */
 @Module({})
 export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly keyRing: CaKeyRing,
+    private readonly issuingCas: IssuingCaService,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
@@ -32,12 +46,14 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
     return {
       module: CaApiModule,
       imports: [LoggerModule.forRoot(httpLoggerParams('ca-api', config.LOG_LEVEL))],
-      controllers: [HealthController],
+      controllers: [HealthController, ApplicationController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: Clock, useValue: config.clock },
         { provide: KEY_OPENER, useValue: openKey },
         { provide: DataSource, useFactory: () => openDatabase(config.DATABASE_URL, 'moica-ca-api') },
+        { provide: NationalIdVault, useValue: new NationalIdVault(config.piiEncryptionKey, config.piiHmacKey) },
+        { provide: UserCodeHasher, useValue: new UserCodeHasher({ N: 2 ** config.USER_CODE_SCRYPT_LOG2N, r: 8, p: 1 }) },
         {
           provide: CaKeyRing,
           inject: [DataSource, KEY_OPENER],
@@ -48,6 +64,15 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
           inject: [DataSource, CaKeyRing],
           useFactory: (ds: DataSource, ring: CaKeyRing) => [new DatabaseReadiness(ds), ring],
         },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        IdempotencyRepository,
+        IdempotencyInterceptor,
+        IssuingCaService,
+        SharedPrimeRepository,
+        CertificateIssuanceService,
+        CertificateStatusPublisher,
+        HolderRepository,
+        ApplicationService,
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],
     };
@@ -55,6 +80,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.keyRing.load();
+    await this.issuingCas.load();
   }
 
   async onApplicationShutdown(): Promise<void> {

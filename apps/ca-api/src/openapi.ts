@@ -12,7 +12,29 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token of a clerk, supervisor, operator or auditor' })
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config);
+  document.components = document.components ?? {};
+  document.components.schemas = {
+    ...document.components.schemas,
+    // RFC 9457; `type` is urn:moica-ca:problem:<reason code>, stable per reason (docs/lifecycle.md lists them).
+    ProblemDetails: {
+      type: 'object',
+      required: ['type', 'title', 'status'],
+      properties: {
+        type: { type: 'string', example: 'urn:moica-ca:problem:under-age' },
+        title: { type: 'string' },
+        status: { type: 'integer', example: 422 },
+        detail: { type: 'string' },
+        instance: { type: 'string', description: 'urn:request:<request id>, as in the X-Request-Id header and the logs' },
+        errors: {
+          type: 'array',
+          description: 'every refusal, when several apply',
+          items: { type: 'object', properties: { type: { type: 'string' }, detail: { type: 'string' } } },
+        },
+      },
+    },
+  };
+  return document;
 }
 
 /** Serves the document at /openapi.json and Swagger UI at /docs. */

@@ -3,8 +3,14 @@ import 'reflect-metadata';
 import { Pool } from 'pg';
 import pino from 'pino';
 import type { Runner, TaskList } from 'graphile-worker';
-import { ConfigurationError, loadConfig, pinoOptions } from '@moica/platform';
+import { ConfigurationError, keyOpenerFor, loadConfig, pinoOptions } from '@moica/platform';
 import { auditChainCheckTask } from './jobs/audit-chain-check.task';
+import { crlPublishTask } from './jobs/crl-publish.task';
+import { crlTickTask } from './jobs/crl-tick.task';
+import { noticeScanTask } from './jobs/notice-scan.task';
+import { sendNoticeTask } from './jobs/send-notice.task';
+import { notificationChannelsFromConfig } from './notifications/channels-from-config';
+import { noticeTaskFor } from './notifications/notice-kinds';
 
 /**
  * The background worker: graphile-worker on the CA's PostgreSQL, its own
@@ -14,6 +20,12 @@ import { auditChainCheckTask } from './jobs/audit-chain-check.task';
 const CRONTAB = [
   // m h dom mon dow task ?options
   '0 3 * * * audit-chain-check ?max=3',
+  // CRL schedules, slots and the late-CRL watchdog (docs/crl.md)
+  '* * * * * crl-tick ?max=1&jobKey=crl-tick',
+  // 01:00 UTC = 09:00 Taiwan: lifecycle notices arrive in the morning. fill=1d: a
+  // worker that was down runs the missed scan at start, and the scan's cursor
+  // covers the whole outage (docs/notices.md "Catch-up").
+  '0 1 * * * notice-scan ?max=3&fill=1d&jobKey=notice-scan',
 ].join('\n');
 
 async function main(): Promise<void> {
@@ -25,9 +37,21 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: config.DATABASE_URL, application_name: 'moica-ca-worker', max: 10 });
   // An idle client's connection may drop (database restart): log it; the pool reconnects on next use.
   pool.on('error', (error) => logger.error({ err: error }, 'database connection lost'));
+  const { channels, missing } = notificationChannelsFromConfig(config);
+  const crlPublish = crlPublishTask(pool, config, keyOpenerFor(config), logger);
   const taskList: TaskList = {
     'audit-chain-check': auditChainCheckTask(pool),
+    'crl-tick': crlTickTask(pool, config.clock, logger),
+    'crl-publish': crlPublish,
+    'notice-scan': noticeScanTask(pool, config.clock, { maxAttempts: config.NOTICE_MAX_ATTEMPTS }),
   };
+  // A channel without configuration gets no task: its notice jobs wait, pending, until it is configured.
+  const deliver = sendNoticeTask({ pool, channels, clock: config.clock });
+  if (channels.configured.email) taskList[noticeTaskFor('email')] = deliver;
+  if (channels.configured.sms) taskList[noticeTaskFor('sms')] = deliver;
+  for (const name of missing) {
+    logger.warn(`${name} is not set: ${name === 'SMTP_URL' ? 'e-mail' : 'SMS'} notices stay pending until it is (development only; required in production)`);
+  }
   const workerLogger = new WorkerLogger((scope) => (level, message, meta) => {
     const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'debug' ? 'debug' : 'info';
     logger[method]({ scope, ...meta }, message);
@@ -46,6 +70,8 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     logger.info({ signal }, 'worker stopping');
     await runner.stop();
+    await crlPublish.close();
+    channels.close();
     await pool.end();
     process.exit(0);
   };

@@ -71,6 +71,73 @@ export class EnvironmentVariables {
   @IsBase64({}, { message: 'PII_HMAC_KEY must be base64 of at least 32 random bytes' })
   PII_HMAC_KEY!: string;
 
+  /** Validity of pre-signed OCSP responses in hours (nextUpdate - thisUpdate); refreshed before half of it (RFC 5019 §6.2). */
+  @IsInt()
+  @Min(1)
+  @Max(168)
+  OCSP_RESPONSE_VALIDITY_HOURS: number = 24;
+
+  /** Most CertIDs the OCSP responder answers in one request; more is malformedRequest (docs/ocsp.md). */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  OCSP_MAX_CERT_IDS: number = 8;
+
+  /** Live OCSP signatures per second per responder instance (nonces, unknown serials, several CertIDs); the rest is served pre-signed or tryLater. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  OCSP_LIVE_SIGNATURES_PER_SECOND: number = 200;
+
+  /** Memory for the OCSP responder's in-memory response cache, in MiB. */
+  @IsInt()
+  @Min(16)
+  @Max(65536)
+  OCSP_CACHE_MAX_MB: number = 2048;
+
+  /**
+   * scrypt cost of user-code hashes, as log2(N) with r=8, p=1: 17 (128 MiB,
+   * OWASP's minimum) by default; tests lower it. Refused below 14.
+   */
+  @IsInt()
+  @Min(14, { message: 'USER_CODE_SCRYPT_LOG2N must be at least 14 (production: 17)' })
+  @Max(20)
+  USER_CODE_SCRYPT_LOG2N: number = 17;
+
+  /**
+   * SMTP server for notices to holders (nodemailer URL: smtp://user:pass@host:587, smtps://...:465).
+   * Required by the worker in production; in development, e-mail notices wait (pending) until it is set.
+   */
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  /** From header of notices, e.g. "內政部憑證管理中心 MOICA" <noreply@example.gov.tw>. Required with SMTP_URL. */
+  @IsOptional()
+  @Matches(/^[^\r\n]*<?[^\s@<>]+@[^\s@<>]+>?$/, { message: 'SMTP_FROM must be an address, optionally with a display name' })
+  SMTP_FROM?: string;
+
+  /** HTTP SMS gateway send URL (Mitake-style form POST). Required by the worker in production. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'SMS_GATEWAY_URL must be an http(s) URL' })
+  SMS_GATEWAY_URL?: string;
+
+  /** Account of the SMS gateway. Required with SMS_GATEWAY_URL. */
+  @IsOptional()
+  @IsString()
+  SMS_GATEWAY_USERNAME?: string;
+
+  /** Password of the SMS gateway account. Required with SMS_GATEWAY_URL. */
+  @IsOptional()
+  @IsString()
+  SMS_GATEWAY_PASSWORD?: string;
+
+  /** Delivery attempts of a notice before it is recorded as failed (exponential backoff between them). */
+  @IsInt()
+  @Min(1)
+  @Max(25)
+  NOTICE_MAX_ATTEMPTS: number = 10;
+
   /** Fixed ("2031-01-15T00:00:00Z") or offset ("+30d") clock for tests and demos; refused in production. */
   @IsOptional()
   @IsString()

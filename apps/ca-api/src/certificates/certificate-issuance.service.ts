@@ -1,0 +1,194 @@
+import { HttpStatus, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  CertificateLintError,
+  CheckedPublicKey,
+  IssuanceError,
+  IssuanceRequest,
+  IssuedCertificate,
+  issueCertificate,
+  PreparedCertificate,
+  prepareCertificate,
+  serialIntegerContent,
+} from '@moica/pki';
+import { appendAudit } from '@moica/db';
+import { Clock, ProblemException } from '@moica/platform';
+import { pkiProblem } from '../common/refusals';
+import { IssuingCa } from './issuing-ca.service';
+import { SharedPrimeRepository } from './shared-prime.repository';
+
+/** A certificate to issue: what libs/pki needs plus where it belongs. */
+export interface CertificateOrder {
+  request: IssuanceRequest;
+  cardId?: string;
+  renewedFromId?: string;
+}
+
+export interface RecordedCertificate {
+  id: string;
+  order: CertificateOrder;
+  prepared: PreparedCertificate;
+}
+
+/** Seconds after which a certificate still 'pending' is a leftover of a crash (signing takes well under a second). */
+export const PENDING_LEFTOVER_SECONDS = 120;
+
+/**
+ * Issuance in the Boulder order, with the database first:
+ *   1. prepare + lint every certificate (libs/pki), nothing signed;
+ *   2. record serial and TBS as 'pending' and commit (never sign what was not recorded first);
+ *   3. sign each, once; libs/pki checks the signed TBS is the linted one;
+ *   4. the caller's transaction stores the DER and makes them valid.
+ * A crash between 2 and 4 leaves 'pending' rows: at boot (and on a timer)
+ * they become 'abandoned' — the signature, if any was made, never left the
+ * crashed process, so no certificate exists that the database does not know,
+ * and the serial is never reused.
+ */
+@Injectable()
+export class CertificateIssuanceService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(CertificateIssuanceService.name);
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly sharedPrimes: SharedPrimeRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.abandonLeftovers(0);
+  }
+
+  /** Step 1: prepare and lint. A refusal becomes a 422 naming the rule. */
+  prepare(ca: IssuingCa, order: CertificateOrder, validityCap: Date): PreparedCertificate {
+    try {
+      return prepareCertificate(order.request, ca.profile, ca.issuer, { validityCap });
+    } catch (error) {
+      if (error instanceof CertificateLintError) {
+        throw pkiProblem('certificate-lint-failed', error.detail, { failures: error.failures });
+      }
+      if (error instanceof IssuanceError) throw pkiProblem(error.code, error.detail);
+      throw error;
+    }
+  }
+
+  /** Step 2: records the prepared certificates as pending, in their own committed transaction. */
+  async record(ca: IssuingCa, orders: Array<{ order: CertificateOrder; prepared: PreparedCertificate }>): Promise<RecordedCertificate[]> {
+    const now = this.clock.now();
+    return this.dataSource.transaction(async (manager) => {
+      const recorded: RecordedCertificate[] = [];
+      for (const { order, prepared } of orders) {
+        const rows: Array<{ id: string }> = await manager.query(
+          `INSERT INTO certificate (ca_id, card_id, serial, kind, status, not_before, not_after, tbs_der, spki_sha256,
+                                    crl_partition, renewed_from_id, email_in_certificate, status_changed_at, created_at)
+           VALUES ($1, NULL, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
+          [
+            ca.id,
+            Buffer.from(serialIntegerContent(prepared.serial.value)),
+            prepared.kind,
+            prepared.notBefore,
+            prepared.notAfter,
+            Buffer.from(prepared.tbsDer),
+            createHash('sha256').update(prepared.subjectPublicKeySpki).digest(),
+            order.request.crlPartition,
+            order.renewedFromId ?? null,
+            order.request.email ?? null,
+            now,
+          ],
+        );
+        recorded.push({ id: rows[0].id, order, prepared });
+      }
+      return recorded;
+    });
+  }
+
+  /** Step 3: signs each recorded certificate once. On failure the pending rows are abandoned and nothing is returned. */
+  async sign(ca: IssuingCa, recorded: RecordedCertificate[]): Promise<IssuedCertificate[]> {
+    try {
+      const issued: IssuedCertificate[] = [];
+      for (const certificate of recorded) issued.push(await issueCertificate(certificate.prepared, ca.signer));
+      return issued;
+    } catch (error) {
+      await this.abandon(recorded.map((r) => r.id), error instanceof Error ? error.message : String(error));
+      this.logger.error({ err: error, ca: ca.name }, 'signing failed; pending certificates abandoned');
+      throw new ProblemException(
+        'signing-failed',
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'Signing failed',
+        'the CA key could not sign; nothing was issued. Retry later.',
+      );
+    }
+  }
+
+  /**
+   * Step 4, inside the caller's transaction: store the signed DER and make
+   * the certificates valid (or on hold), attach them to the card, and add
+   * RSA moduli to the shared-prime index.
+   */
+  async complete(
+    manager: EntityManager,
+    recorded: RecordedCertificate[],
+    issued: IssuedCertificate[],
+    cardId: string,
+    status: 'valid' | 'on_hold',
+  ): Promise<void> {
+    const now = this.clock.now();
+    for (let i = 0; i < recorded.length; i++) {
+      const [, affected]: [unknown, number] = await manager.query(
+        `UPDATE certificate SET der = $2, card_id = $3, status = $4, status_changed_at = $5,
+                revoked_at = CASE WHEN $4 = 'on_hold' THEN $5::timestamptz END,
+                revocation_reason = CASE WHEN $4 = 'on_hold' THEN 6 END
+          WHERE id = $1 AND status = 'pending'`,
+        [recorded[i].id, Buffer.from(issued[i].der), cardId, status, now],
+      );
+      if (affected !== 1) throw new Error(`certificate ${recorded[i].id} is no longer pending (abandoned after a stall?)`);
+      await manager.query(
+        `INSERT INTO certificate_status_event (certificate_id, from_status, to_status, at, actor_kind, detail)
+         VALUES ($1, 'pending', $2, $3, 'system', '{}')`,
+        [recorded[i].id, status, now],
+      );
+    }
+    const moduli = recorded
+      .filter((r) => !r.prepared.renewal)
+      .map((r) => r.order.request.publicKey)
+      .filter((key: CheckedPublicKey) => key.key.kind === 'RSA')
+      .map((key) => (key.key as { modulus: bigint }).modulus);
+    if (moduli.length > 0) await this.sharedPrimes.add(manager, moduli);
+  }
+
+  /** Marks pending certificates older than `olderThanSeconds` as abandoned, with one audit record. */
+  async abandonLeftovers(olderThanSeconds = PENDING_LEFTOVER_SECONDS): Promise<number> {
+    const cutoff = new Date(this.clock.now().getTime() - olderThanSeconds * 1000);
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM certificate WHERE status = 'pending' AND created_at <= $1`,
+      [cutoff],
+    );
+    if (rows.length === 0) return 0;
+    await this.abandon(
+      rows.map((row) => row.id),
+      'left pending by a process that stopped between recording and completing issuance',
+    );
+    this.logger.warn({ count: rows.length }, 'abandoned pending certificates left by an interrupted issuance');
+    return rows.length;
+  }
+
+  private async abandon(ids: string[], why: string): Promise<void> {
+    const now = this.clock.now();
+    await this.dataSource.transaction(async (manager) => {
+      const rows: Array<{ id: string; serial: Buffer }> = await manager.query(
+        `UPDATE certificate SET status = 'abandoned', status_changed_at = $2 WHERE id = ANY($1) AND status = 'pending' RETURNING id, serial`,
+        [ids, now],
+      ).then((result: [Array<{ id: string; serial: Buffer }>, number]) => result[0]);
+      if (rows.length === 0) return;
+      await appendAudit(manager, {
+        at: now,
+        actorKind: 'system',
+        operation: 'certificate.abandoned',
+        subjectKind: 'certificate',
+        subjectId: rows.map((row) => row.id).join(','),
+        after: { status: 'abandoned', serials: rows.map((row) => row.serial.toString('hex')) },
+        detail: { why },
+      });
+    });
+  }
+}

@@ -1,0 +1,215 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import {
+  applicationRefusals,
+  cardLifetime,
+  channelPermits,
+  floorToSecond,
+  newCertificateValidity,
+  parseCalendarDate,
+} from '@moica/policy';
+import {
+  CertificateKind,
+  CertificationRequest,
+  checkKeyQuality,
+  parseCertificationRequest,
+} from '@moica/pki';
+import { appendAudit } from '@moica/db';
+import { Clock, NationalIdVault, ProblemException, UserCodeHasher } from '@moica/platform';
+import type { StaffPrincipal } from '../auth/principal';
+import { CertificateIssuanceService, CertificateOrder } from '../certificates/certificate-issuance.service';
+import { IssuingCaService } from '../certificates/issuing-ca.service';
+import { SharedPrimeRepository } from '../certificates/shared-prime.repository';
+import { pkiProblem, refusalProblem, refusalsProblem } from '../common/refusals';
+import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
+import { ApplicationDto, ApplicationResultDto } from './application.dto';
+import { HolderRepository } from './holder.repository';
+
+/**
+ * A new application at the counter (DOMAIN.md "Eligibility and application"):
+ * the policy decides, both card keys pass proof of possession and the key
+ * checks, both certificates are issued, and holder, card, certificates,
+ * supersession of the holder's previous card and the audit record are one
+ * transaction.
+ */
+@Injectable()
+export class ApplicationService {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly issuingCas: IssuingCaService,
+    private readonly issuance: CertificateIssuanceService,
+    private readonly sharedPrimes: SharedPrimeRepository,
+    private readonly holders: HolderRepository,
+    private readonly vault: NationalIdVault,
+    private readonly userCodes: UserCodeHasher,
+    private readonly idempotency: IdempotencyRepository,
+    private readonly statusPublisher: CertificateStatusPublisher,
+  ) {}
+
+  async apply(dto: ApplicationDto, principal: StaffPrincipal, ticket: IdempotencyTicket): Promise<ApplicationResultDto> {
+    const now = this.clock.now();
+    const permitted = channelPermits('application', 'holder-in-person');
+    if (!permitted.allowed) throw refusalProblem(permitted);
+
+    const dateOfBirth = parseCalendarDate(dto.applicant.dateOfBirth);
+    if (!dateOfBirth) throw refusalProblem({ allowed: false, code: 'date-of-birth-invalid', detail: 'dateOfBirth is not a real date' });
+    const refusals = applicationRefusals(
+      {
+        idNumber: dto.applicant.nationalId,
+        dateOfBirth,
+        name: dto.applicant.name,
+        mobileNumber: dto.applicant.mobile,
+        email: dto.applicant.email,
+        hasHouseholdRegistration: dto.attestations.householdRegistration,
+        underGuardianship: dto.attestations.underGuardianship,
+        userCode: dto.userCode,
+        feePaidNtd: dto.attestations.feePaidNtd,
+      },
+      now,
+    );
+    if (refusals.length > 0) throw refusalsProblem(refusals);
+    const nationalId = dto.applicant.nationalId.trim().toUpperCase();
+
+    const signatureCsr = this.parseCsr(dto.csrs.signature, 'signature');
+    const encryptionCsr = this.parseCsr(dto.csrs.encryption, 'encryption');
+    if (Buffer.from(signatureCsr.publicKey.spki).equals(Buffer.from(encryptionCsr.publicKey.spki))) {
+      throw pkiProblem('csr-keys-identical', 'the signature and encryption requests carry the same key; a card has two key pairs');
+    }
+    if (await this.holders.cardNumberTaken(dto.cardNumber)) {
+      throw new ProblemException('card-number-in-use', HttpStatus.CONFLICT, 'Card number in use', 'this card number is already registered');
+    }
+
+    const ca = this.issuingCas.forNewCertificates();
+    const hmac = this.vault.lookupHash(nationalId);
+    const existing = await this.holders.findByNationalIdHash(hmac);
+    const holderNumber = existing?.holder_number ?? (await this.holders.newHolderNumber());
+    const issuedAt = floorToSecond(now);
+    const validity = newCertificateValidity(issuedAt);
+    if (!validity.allowed) throw refusalProblem(validity);
+    const lifetime = cardLifetime(issuedAt);
+    const crlPartition = partitionOf(dto.cardNumber, ca.profile.crlPartitions);
+
+    const orders: CertificateOrder[] = [];
+    for (const [kind, csr] of [['signature', signatureCsr], ['encryption', encryptionCsr]] as const) {
+      const quality = await checkKeyQuality(csr.publicKey, {
+        isKnownPublicKey: (spkiSha256) => this.isKnownPublicKey(Buffer.from(spkiSha256)),
+        sharedPrimeIndex: this.sharedPrimes,
+      });
+      if (!quality.ok) throw pkiProblem(quality.code, `${kind} key: ${quality.detail}`);
+      orders.push({
+        request: {
+          kind,
+          publicKey: quality.checked,
+          holderName: dto.applicant.name.trim(),
+          holderNumber,
+          nationalIdLast4: nationalId.slice(-4),
+          notBefore: validity.validity.notBefore,
+          notAfter: validity.validity.notAfter,
+          crlPartition,
+        },
+      });
+    }
+    const prepared = orders.map((order) => ({ order, prepared: this.issuance.prepare(ca, order, lifetime.capLastSecond) }));
+    const [userCodeHash, recorded] = await Promise.all([this.userCodes.hash(dto.userCode), this.issuance.record(ca, prepared)]);
+    const issued = await this.issuance.sign(ca, recorded);
+
+    const result = await this.dataSource.transaction(async (manager) => {
+      const holderId = existing?.id ?? randomUUID();
+      if (existing) {
+        await manager.query(
+          `UPDATE holder SET name = $2, mobile = $3, contact_email = $4, publication_consent = $5, user_code_hash = $6,
+                  user_code_failures = 0, user_code_locked_until = NULL, updated_at = $7 WHERE id = $1`,
+          [holderId, dto.applicant.name.trim(), dto.applicant.mobile, dto.applicant.email, dto.publicationConsent ?? false, userCodeHash, now],
+        );
+      } else {
+        await manager.query(
+          `INSERT INTO holder (id, holder_number, name, national_id_ciphertext, national_id_hmac, national_id_last4, date_of_birth,
+                               mobile, contact_email, publication_consent, user_code_hash, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+          [
+            holderId,
+            holderNumber,
+            dto.applicant.name.trim(),
+            this.vault.encrypt(nationalId, holderId),
+            hmac,
+            nationalId.slice(-4),
+            dto.applicant.dateOfBirth,
+            dto.applicant.mobile,
+            dto.applicant.email,
+            dto.publicationConsent ?? false,
+            userCodeHash,
+            now,
+          ],
+        );
+      }
+      const card: Array<{ id: string }> = await manager.query(
+        `INSERT INTO card (holder_id, card_number, issued_at, cap_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [holderId, dto.cardNumber, issuedAt, lifetime.capEnd],
+      );
+      await this.issuance.complete(manager, recorded, issued, card[0].id, 'valid');
+      // DOMAIN.md: a new card replaces the old one; its certificates are revoked as superseded.
+      const superseded = await this.statusPublisher.supersedeOtherCards(manager, holderId, card[0].id, now);
+      await this.statusPublisher.announce(manager, recorded.map((r) => r.id));
+      const body: ApplicationResultDto = {
+        holderNumber,
+        cardNumber: dto.cardNumber,
+        cardIssuedAt: issuedAt.toISOString(),
+        cardCapAt: lifetime.capEnd.toISOString(),
+        certificates: issued.map((certificate, i) => ({
+          kind: recorded[i].prepared.kind,
+          serial: certificate.serial.hex,
+          notBefore: certificate.notBefore.toISOString(),
+          notAfter: certificate.notAfter.toISOString(),
+          status: 'valid',
+          pem: certificate.pem,
+        })),
+        chain: ca.chainPem,
+      };
+      await appendAudit(manager, {
+        at: now,
+        actorKind: principal.role,
+        actorId: principal.staffId,
+        officeId: principal.officeId,
+        operation: 'application.issued',
+        subjectKind: 'card',
+        subjectId: dto.cardNumber,
+        after: {
+          holderNumber,
+          cardNumber: dto.cardNumber,
+          serials: issued.map((c) => c.serial.hex),
+          feePaidNtd: dto.attestations.feePaidNtd,
+          supersededSerials: superseded,
+          newHolder: !existing,
+        },
+      });
+      await this.idempotency.complete(ticket.principal, ticket.key, 201, body, now, manager);
+      ticket.completed = true;
+      return body;
+    });
+    return result;
+  }
+
+  private parseCsr(input: string, kind: CertificateKind): CertificationRequest {
+    const parsed = parseCertificationRequest(input.includes('-----BEGIN') ? input : new Uint8Array(Buffer.from(input, 'base64')));
+    if (!parsed.ok) throw pkiProblem(parsed.code, `${kind} request: ${parsed.detail}`);
+    return parsed.csr;
+  }
+
+  private async isKnownPublicKey(spkiSha256: Buffer): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM certificate WHERE spki_sha256 = $1 AND status NOT IN ('pending', 'abandoned') LIMIT 1`,
+      [spkiSha256],
+    );
+    return rows.length > 0;
+  }
+}
+
+/** The CRL partition of a card's certificates: stable, spread evenly (issue 7). */
+export function partitionOf(cardNumber: string, partitions: number): number {
+  return createHash('sha256').update(cardNumber).digest().readUInt32BE(0) % partitions;
+}
+
