@@ -19,7 +19,6 @@ export function describeWithTools(tools: string[], name: string, body: () => voi
   if (missing.length === 0) {
     describe(name, body);
   } else {
-    // eslint-disable-next-line no-console
     console.warn(`skipping "${name}": missing ${missing.join(', ')} (apt-get install them, or run .ci/run)`);
     describe.skip(name, body);
   }

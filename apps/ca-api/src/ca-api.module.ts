@@ -22,6 +22,15 @@ import { SharedPrimeRepository } from './certificates/shared-prime.repository';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { CertificateStatusPublisher } from './lifecycle/certificate-status-publisher';
+import { CardCertificatesRepository } from './lifecycle/card-certificates.repository';
+import { ClientRateLimiter } from './lifecycle/client-rate-limiter';
+import { HouseholdEventController } from './lifecycle/household-event.controller';
+import { CounterLifecycleController, CourtOrderController, OnlineLifecycleController } from './lifecycle/lifecycle.controller';
+import { LifecycleService } from './lifecycle/lifecycle.service';
+import { UserCodeCheckService } from './lifecycle/user-code-check.service';
+import { AuditController } from './operator/audit.controller';
+import { CertificateAuthorityController } from './operator/certificate-authority.controller';
+import { CertificateLookupController } from './public/certificate-lookup.controller';
 import { ApplicationController } from './registration/application.controller';
 import { ApplicationService } from './registration/application.service';
 import { HolderRepository } from './registration/holder.repository';
@@ -46,7 +55,17 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
     return {
       module: CaApiModule,
       imports: [LoggerModule.forRoot(httpLoggerParams('ca-api', config.LOG_LEVEL))],
-      controllers: [HealthController, ApplicationController],
+      controllers: [
+        HealthController,
+        ApplicationController,
+        CounterLifecycleController,
+        CourtOrderController,
+        OnlineLifecycleController,
+        HouseholdEventController,
+        CertificateLookupController,
+        AuditController,
+        CertificateAuthorityController,
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: Clock, useValue: config.clock },
@@ -73,6 +92,10 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         CertificateStatusPublisher,
         HolderRepository,
         ApplicationService,
+        CardCertificatesRepository,
+        LifecycleService,
+        UserCodeCheckService,
+        ClientRateLimiter,
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],
     };

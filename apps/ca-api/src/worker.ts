@@ -8,6 +8,7 @@ import { auditChainCheckTask } from './jobs/audit-chain-check.task';
 import { crlPublishTask } from './jobs/crl-publish.task';
 import { crlTickTask } from './jobs/crl-tick.task';
 import { noticeScanTask } from './jobs/notice-scan.task';
+import { ocspRefreshTask } from './jobs/ocsp-refresh.task';
 import { sendNoticeTask } from './jobs/send-notice.task';
 import { notificationChannelsFromConfig } from './notifications/channels-from-config';
 import { noticeTaskFor } from './notifications/notice-kinds';
@@ -26,6 +27,8 @@ const CRONTAB = [
   // worker that was down runs the missed scan at start, and the scan's cursor
   // covers the whole outage (docs/notices.md "Catch-up").
   '0 1 * * * notice-scan ?max=3&fill=1d&jobKey=notice-scan',
+  // OCSP: re-sign pre-signed responses before half their validity, drop expired ones (docs/ocsp.md)
+  '*/5 * * * * ocsp-refresh ?max=3&jobKey=ocsp-refresh-sweep',
 ].join('\n');
 
 async function main(): Promise<void> {
@@ -39,10 +42,12 @@ async function main(): Promise<void> {
   pool.on('error', (error) => logger.error({ err: error }, 'database connection lost'));
   const { channels, missing } = notificationChannelsFromConfig(config);
   const crlPublish = crlPublishTask(pool, config, keyOpenerFor(config), logger);
+  const ocspRefresh = ocspRefreshTask(pool, config, keyOpenerFor(config), logger);
   const taskList: TaskList = {
     'audit-chain-check': auditChainCheckTask(pool),
     'crl-tick': crlTickTask(pool, config.clock, logger),
     'crl-publish': crlPublish,
+    'ocsp-refresh': ocspRefresh,
     'notice-scan': noticeScanTask(pool, config.clock, { maxAttempts: config.NOTICE_MAX_ATTEMPTS }),
   };
   // A channel without configuration gets no task: its notice jobs wait, pending, until it is configured.
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'worker stopping');
     await runner.stop();
     await crlPublish.close();
+    await ocspRefresh.close();
     channels.close();
     await pool.end();
     process.exit(0);

@@ -40,6 +40,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const problem = toProblem(exception);
     if (problem.status >= 500) this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
+    // RFC 9110 §10.2.3: tell a locked-out or rate-limited client when to come back.
+    if (typeof problem.retryAfterSeconds === 'number') void reply.header('retry-after', String(problem.retryAfterSeconds));
     void reply
       .status(problem.status)
       .header('content-type', 'application/problem+json; charset=utf-8')

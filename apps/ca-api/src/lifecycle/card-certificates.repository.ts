@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { CertificateFacts, CertificateStatus, RevocationReason, SuspensionAuthority } from '@moica/policy';
+import { CRL_REASON_CODES } from '@moica/policy';
+
+/** A live certificate of a card, locked for a status change. */
+export interface LockedCertificate {
+  id: string;
+  serial: Buffer;
+  status: 'valid' | 'suspended' | 'on_hold' | 'revoked';
+  kind: string;
+  facts: CertificateFacts;
+  holderId: string;
+  cardId: string;
+}
+
+const STATUS_TO_POLICY: Record<LockedCertificate['status'], CertificateStatus> = {
+  valid: 'valid',
+  suspended: 'suspended',
+  on_hold: 'on-hold-until-activated',
+  revoked: 'revoked',
+};
+
+const REASON_BY_CODE = Object.fromEntries(Object.entries(CRL_REASON_CODES).map(([name, code]) => [code, name])) as Record<number, string>;
+
+/**
+ * SQL of a card's certificates for status changes. Rows are locked FOR
+ * UPDATE in id order, so concurrent changes on one card serialise and end
+ * in a state the policy allows (issue 5: 50 parallel calls).
+ */
+@Injectable()
+export class CardCertificatesRepository {
+  /** The card's signed certificates (both kinds, every generation), locked; expired ones included (the policy decides). */
+  async lockByCardNumber(manager: EntityManager, cardNumber: string): Promise<LockedCertificate[]> {
+    const rows: Array<{
+      id: string;
+      serial: Buffer;
+      status: LockedCertificate['status'];
+      kind: string;
+      not_before: Date;
+      not_after: Date;
+      suspended_by: SuspensionAuthority | null;
+      revocation_reason: number | null;
+      renewed_from_id: string | null;
+      issued_at: Date;
+      holder_id: string;
+      card_id: string;
+    }> = await manager.query(
+      `SELECT c.id, c.serial, c.status, c.kind, c.not_before, c.not_after, c.suspended_by, c.revocation_reason,
+              c.renewed_from_id, k.issued_at, k.holder_id, k.id AS card_id
+         FROM certificate c JOIN card k ON k.id = c.card_id
+        WHERE k.card_number = $1 AND c.status IN ('valid', 'suspended', 'on_hold', 'revoked')
+        ORDER BY c.id FOR UPDATE OF c`,
+      [cardNumber],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      serial: row.serial,
+      status: row.status,
+      kind: row.kind,
+      holderId: row.holder_id,
+      cardId: row.card_id,
+      facts: {
+        cardIssuedAt: row.issued_at,
+        notBefore: row.not_before,
+        notAfter: row.not_after,
+        status: STATUS_TO_POLICY[row.status],
+        suspendedBy: row.status === 'suspended' ? row.suspended_by : null,
+        revocationReason: row.status === 'revoked' ? ((REASON_BY_CODE[row.revocation_reason ?? 0] ?? 'keyCompromise') as RevocationReason) : null,
+        isRenewal: row.renewed_from_id !== null,
+      },
+    }));
+  }
+}

@@ -1,0 +1,170 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  Channel,
+  decideTransition,
+  effectiveState,
+  LifecycleEvent,
+  refusalForState,
+  Transition,
+} from '@moica/policy';
+import { appendAudit } from '@moica/db';
+import { Clock, NationalIdVault } from '@moica/platform';
+import { notFound, refusalProblem } from '../common/refusals';
+import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { CardCertificatesRepository, LockedCertificate } from './card-certificates.repository';
+import { CertificateStatusPublisher, StoredStatus } from './certificate-status-publisher';
+
+/** Who asks, as the audit log records it. */
+export interface LifecycleActor {
+  kind: 'clerk' | 'supervisor' | 'operator' | 'holder' | 'court' | 'household-registration';
+  id: string | null;
+  officeId: string | null;
+}
+
+/** A delegate acting for the holder at an office (DOMAIN.md 委託代辦). */
+export interface DelegationRecord {
+  delegateName: string;
+  delegateNationalId: string;
+  formReference: string;
+  holderCardPresented: boolean;
+}
+
+export interface LifecycleResult {
+  cardNumber: string;
+  status: StoredStatus;
+  certificates: Array<{ serial: string; kind: string; status: StoredStatus }>;
+}
+
+const TO_STORED: Record<Transition['to'], StoredStatus> = {
+  valid: 'valid',
+  suspended: 'suspended',
+  revoked: 'revoked',
+  'on-hold-until-activated': 'on_hold',
+};
+
+/**
+ * Suspension, resumption and revocation of a card's certificates, whoever
+ * asks (counter, delegate, holder online, court, household registration):
+ * the certificates are locked, libs/policy decides for each, and the change,
+ * the delegation, the audit record and the idempotent answer are one
+ * transaction.
+ */
+@Injectable()
+export class LifecycleService {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly certificates: CardCertificatesRepository,
+    private readonly publisher: CertificateStatusPublisher,
+    private readonly vault: NationalIdVault,
+    private readonly idempotency: IdempotencyRepository,
+  ) {}
+
+  async change(request: {
+    cardNumber: string;
+    event: LifecycleEvent;
+    channel: Channel;
+    actor: LifecycleActor;
+    delegation?: DelegationRecord;
+    invalidityDate?: Date;
+    detail?: Record<string, unknown>;
+    ticket?: IdempotencyTicket;
+    /** Extra checks on the locked rows (the holder's user code, the holder of the card). */
+    precondition?: (manager: EntityManager, locked: LockedCertificate[]) => Promise<void>;
+  }): Promise<LifecycleResult> {
+    return this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      const locked = await this.certificates.lockByCardNumber(manager, request.cardNumber);
+      if (locked.length === 0) throw notFound('card-not-found', 'no certificates are registered for this card number');
+      await request.precondition?.(manager, locked);
+
+      const live = locked.filter((c) => c.status !== 'revoked' && c.facts.notAfter.getTime() >= now.getTime());
+      if (live.length === 0) {
+        const latest = [...locked].sort((a, b) => b.facts.notAfter.getTime() - a.facts.notAfter.getTime())[0];
+        const state = effectiveState(latest.facts, now);
+        throw refusalProblem(refusalForState(state === 'valid' ? 'expired' : state));
+      }
+      const transitions: Transition[] = [];
+      for (const certificate of live) {
+        const decision = decideTransition(certificate.facts, request.event, request.channel, now);
+        if (!decision.allowed) throw refusalProblem(decision);
+        transitions.push(decision.transition);
+      }
+      const transition = transitions[0];
+      const to = TO_STORED[transition.to];
+      const before = live.map((c) => ({ serial: c.serial.toString('hex'), status: c.status }));
+      await this.publisher.apply(
+        manager,
+        live,
+        { to, reason: transition.crlReason, suspendedBy: transition.suspendedBy, invalidityDate: request.invalidityDate ?? null },
+        now,
+        { kind: request.actor.kind, id: request.actor.id, detail: { channel: request.channel, ...(request.detail ?? {}) } },
+      );
+
+      let delegate: Record<string, unknown> | null = null;
+      if (request.delegation) {
+        const delegationId = await this.recordDelegation(manager, live[0], request, now);
+        delegate = {
+          delegationId,
+          name: request.delegation.delegateName,
+          formReference: request.delegation.formReference,
+          holderCardPresented: request.delegation.holderCardPresented,
+        };
+      }
+      const result: LifecycleResult = {
+        cardNumber: request.cardNumber,
+        status: to,
+        certificates: live.map((c) => ({ serial: c.serial.toString('hex'), kind: c.kind, status: to })),
+      };
+      await appendAudit(manager, {
+        at: now,
+        actorKind: request.actor.kind,
+        actorId: request.actor.id,
+        officeId: request.actor.officeId,
+        operation: `certificate.${request.event.kind}`,
+        subjectKind: 'card',
+        subjectId: request.cardNumber,
+        delegate,
+        before: { certificates: before },
+        after: { status: to, reason: transition.crlReason, channel: request.channel },
+        detail: request.detail ?? {},
+      });
+      if (request.ticket) {
+        await this.idempotency.complete(request.ticket.principal, request.ticket.key, 200, result, now, manager);
+        request.ticket.completed = true;
+      }
+      return result;
+    });
+  }
+
+  private async recordDelegation(
+    manager: EntityManager,
+    certificate: LockedCertificate,
+    request: { event: LifecycleEvent; actor: LifecycleActor; delegation?: DelegationRecord },
+    now: Date,
+  ): Promise<string> {
+    const delegation = request.delegation!;
+    const id = (await manager.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
+    await manager.query(
+      `INSERT INTO delegation (id, holder_id, operation, delegate_name, delegate_id_ciphertext, delegate_id_hmac, form_reference,
+                               holder_card_presented, staff_id, office_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        id,
+        certificate.holderId,
+        request.event.kind,
+        delegation.delegateName,
+        this.vault.encrypt(delegation.delegateNationalId, `delegation:${id}`),
+        this.vault.lookupHash(delegation.delegateNationalId),
+        delegation.formReference,
+        delegation.holderCardPresented,
+        request.actor.id,
+        request.actor.officeId,
+        now,
+      ],
+    );
+    return id;
+  }
+}
