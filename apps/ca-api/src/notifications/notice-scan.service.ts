@@ -18,6 +18,12 @@ export interface NoticeScanOptions {
   readonly maxAttempts?: number;
   /** Only find and decide, write nothing (the benchmark's "find" figure). */
   readonly dryRun?: boolean;
+  /**
+   * Scan from this instant instead of the stored cursor (null: as a first
+   * scan, everything due now). For operators re-scanning after restoring a
+   * backup, and for the benchmark.
+   */
+  readonly since?: Date | null;
 }
 
 export interface NoticeScanReport {
@@ -48,7 +54,7 @@ export interface NoticeScanReport {
  */
 export async function scanNotices(pool: Pool, clock: Clock, options: NoticeScanOptions = {}): Promise<NoticeScanReport> {
   const until = clock.now();
-  const cursor = await scannedThrough(pool);
+  const cursor = options.since !== undefined ? options.since : await scannedThrough(pool);
   const since = cursor && cursor.getTime() < until.getTime() ? cursor : null;
   if (cursor && !since) {
     return { since: cursor, until, batches: 0, certificatesExamined: 0, due: 0, queued: 0, skipped: 0 };
