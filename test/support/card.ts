@@ -54,3 +54,14 @@ export class TestCard {
     return new Uint8Array(await webcrypto.subtle.sign(algorithm, this.signatureKeys.privateKey, data));
   }
 }
+
+/** A national ID number (male, letter A) with a correct check digit, distinct per n. */
+export function validNationalId(n: number): string {
+  const digits = `1${String(n).padStart(7, '0')}`.split('').map(Number);
+  const letter = [1, 0]; // A = 10
+  const weights = [8, 7, 6, 5, 4, 3, 2, 1];
+  let sum = letter[0] + 9 * letter[1];
+  digits.forEach((d, i) => (sum += d * weights[i]));
+  const check = (10 - (sum % 10)) % 10;
+  return `A${digits.join('')}${check}`;
+}

@@ -28,6 +28,9 @@ import { HouseholdEventController } from './lifecycle/household-event.controller
 import { CounterLifecycleController, CourtOrderController, OnlineLifecycleController } from './lifecycle/lifecycle.controller';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { UserCodeCheckService } from './lifecycle/user-code-check.service';
+import { CardSignatureService } from './online/card-signature.service';
+import { CounterRenewalController, OnlineCardController } from './online/renewal.controller';
+import { RenewalService } from './online/renewal.service';
 import { AuditController } from './operator/audit.controller';
 import { CertificateAuthorityController } from './operator/certificate-authority.controller';
 import { CertificateLookupController } from './public/certificate-lookup.controller';
@@ -65,6 +68,8 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         CertificateLookupController,
         AuditController,
         CertificateAuthorityController,
+        CounterRenewalController,
+        OnlineCardController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -96,6 +101,8 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         LifecycleService,
         UserCodeCheckService,
         ClientRateLimiter,
+        CardSignatureService,
+        RenewalService,
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],
     };

@@ -1,5 +1,5 @@
 import { applicationBody, CaApiHarness, startCaApi } from '../../../test/support/ca-api-harness';
-import { TestCard } from '../../../test/support/card';
+import { TestCard, validNationalId } from '../../../test/support/card';
 
 /**
  * Suspension, resumption and revocation through the API: DOMAIN.md's
@@ -225,14 +225,3 @@ describe('card lifecycle over HTTP', () => {
     expect((await api.call('GET', '/v1/audit', { token: api.tokens.clerk })).status).toBe(403);
   });
 });
-
-/** A national ID number (male, letter A) with a correct check digit, distinct per n. */
-function validNationalId(n: number): string {
-  const digits = `1${String(n).padStart(7, '0')}`.split('').map(Number);
-  const letter = [1, 0]; // A = 10
-  const weights = [8, 7, 6, 5, 4, 3, 2, 1];
-  let sum = letter[0] + 9 * letter[1];
-  digits.forEach((d, i) => (sum += d * weights[i]));
-  const check = (10 - (sum % 10)) % 10;
-  return `A${digits.join('')}${check}`;
-}

@@ -172,6 +172,11 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
     return rows.length;
   }
 
+  /** Abandons these pending certificates (never signed, or signed and never released), with one audit record. */
+  async abandonRecorded(ids: string[], why: string): Promise<void> {
+    await this.abandon(ids, why);
+  }
+
   private async abandon(ids: string[], why: string): Promise<void> {
     const now = this.clock.now();
     await this.dataSource.transaction(async (manager) => {

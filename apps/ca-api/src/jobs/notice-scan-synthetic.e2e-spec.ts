@@ -3,6 +3,7 @@ import { noticesDue } from '@moica/policy';
 import { FakeClock } from '@moica/platform';
 import { createTestDatabase } from '../../../../test/support/database';
 import { seedSyntheticCertificates } from '../../../../tools/synthetic-data';
+import { prepareJobQueue } from '../notifications/job-queue';
 import { decide, scanNotices } from '../notifications/notice-scan.service';
 import { currentCertificatesEndingIn } from '../notifications/notice.repository';
 
@@ -20,6 +21,8 @@ describe('notice scan over synthetic certificates (PostgreSQL)', () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url, max: 4 });
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    await prepareJobQueue(pool);
   });
   afterAll(async () => {
     await pool?.end();
@@ -66,7 +69,7 @@ describe('notice scan over synthetic certificates (PostgreSQL)', () => {
     expect(expected.length).toBeGreaterThan(0);
 
     await pool.query(`TRUNCATE notice, notice_scan`);
-    await pool.query(`DELETE FROM graphile_worker._private_jobs`).catch(() => undefined);
+    await pool.query(`DELETE FROM graphile_worker._private_jobs`);
     const report = await scanNotices(pool, new FakeClock({ fixed: untilAt }), { since: sinceAt });
     const { rows } = await pool.query(`SELECT card_id, kind, due_at, state FROM notice ORDER BY card_id, kind, state`);
     const key = (row: { cardId?: string; card_id?: string; kind: string; dueAt?: Date; due_at?: Date; state: string }) =>

@@ -1,0 +1,180 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { appendAudit, AuditRecord } from '@moica/db';
+import { readPublishedCrlDer } from '../../../../db/crl-copy';
+import type { CrlKind } from '../../../../db/crl-publication';
+import { PublicationRequest, requestPublication } from '../../../../db/crl-schedule';
+
+export interface CaRow {
+  id: string;
+  name: string;
+  crl_partitions: number;
+}
+
+export interface ScheduleRow {
+  kind: CrlKind;
+  cron: string | null;
+  cron_time_zone: string;
+  interval_seconds: number | null;
+  next_update_seconds: number;
+  enabled: boolean;
+  updated_by: string | null;
+}
+
+export interface PublicationRow {
+  id: string;
+  kind: CrlKind;
+  slot_at: Date;
+  trigger: string;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  requested_by: string | null;
+  requested_at: Date;
+  published_at: Date | null;
+}
+
+export interface PublishedCrlRow {
+  id: string;
+  crl_number: string;
+  kind: CrlKind;
+  partition: number | null;
+  base_crl_number: string | null;
+  this_update: Date;
+  next_update: Date;
+  entry_count: number;
+  byte_size: number;
+  sha256: Buffer;
+  publication_id: string | null;
+}
+
+/** SQL of the CRL operator API (schedules, publications, published CRLs, health). */
+@Injectable()
+export class CrlOperatorRepository {
+  private readonly pool: Pool;
+
+  constructor(@Inject(DataSource) dataSource: DataSource) {
+    // TypeORM's PostgreSQL driver keeps its pg Pool as `master`: publication requests need plain pg clients.
+    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+  }
+
+  async issuingCa(caId: string): Promise<CaRow | undefined> {
+    const { rows } = await this.pool.query<CaRow>(
+      `SELECT id, name, crl_partitions FROM certificate_authority WHERE id = $1 AND role = 'issuing'`,
+      [caId],
+    );
+    return rows[0];
+  }
+
+  async schedules(caId: string): Promise<ScheduleRow[]> {
+    const { rows } = await this.pool.query<ScheduleRow>(
+      `SELECT kind, cron, cron_time_zone, interval_seconds, next_update_seconds, enabled, updated_by
+         FROM crl_schedule WHERE ca_id = $1 ORDER BY kind`,
+      [caId],
+    );
+    return rows;
+  }
+
+  /** Writes a schedule and its audit record in one transaction; returns the previous schedule. */
+  async saveSchedule(caId: string, kind: CrlKind, schedule: Omit<ScheduleRow, 'kind'>, audit: AuditRecord): Promise<ScheduleRow | undefined> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const before = await client.query<ScheduleRow>(
+        `SELECT kind, cron, cron_time_zone, interval_seconds, next_update_seconds, enabled, updated_by
+           FROM crl_schedule WHERE ca_id = $1 AND kind = $2 FOR UPDATE`,
+        [caId, kind],
+      );
+      await client.query(
+        `INSERT INTO crl_schedule (ca_id, kind, cron, cron_time_zone, interval_seconds, next_update_seconds, enabled, updated_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (ca_id, kind) DO UPDATE SET cron = EXCLUDED.cron, cron_time_zone = EXCLUDED.cron_time_zone,
+           interval_seconds = EXCLUDED.interval_seconds, next_update_seconds = EXCLUDED.next_update_seconds,
+           enabled = EXCLUDED.enabled, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`,
+        [
+          caId,
+          kind,
+          schedule.cron,
+          schedule.cron_time_zone,
+          schedule.interval_seconds,
+          schedule.next_update_seconds,
+          schedule.enabled,
+          schedule.updated_by,
+          audit.at,
+        ],
+      );
+      await appendAudit(client, { ...audit, before: before.rows[0] ? { ...before.rows[0] } : null });
+      await client.query('COMMIT');
+      return before.rows[0];
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async requestPublication(request: PublicationRequest): Promise<{ id: string; created: boolean }> {
+    return requestPublication(this.pool, request);
+  }
+
+  async audit(record: AuditRecord): Promise<void> {
+    await appendAudit(this.pool, record);
+  }
+
+  async publications(caId: string, ids: string[] | undefined, limit: number): Promise<PublicationRow[]> {
+    const { rows } = await this.pool.query<PublicationRow>(
+      `SELECT id, kind, slot_at, trigger, state, attempts, last_error, requested_by, requested_at, published_at
+         FROM crl_publication WHERE ca_id = $1 ${ids ? 'AND id = ANY($3::uuid[])' : ''}
+        ORDER BY requested_at DESC, slot_at DESC LIMIT $2`,
+      ids ? [caId, limit, ids] : [caId, limit],
+    );
+    return rows;
+  }
+
+  async publishedCrls(
+    caId: string,
+    filter: { kind?: CrlKind; partition?: number; beforeNumber?: string; limit: number },
+  ): Promise<PublishedCrlRow[]> {
+    const where = ['ca_id = $1'];
+    const values: unknown[] = [caId];
+    if (filter.kind) where.push(`kind = $${values.push(filter.kind)}`);
+    if (filter.partition !== undefined) where.push(`partition = $${values.push(filter.partition)}`);
+    if (filter.beforeNumber) where.push(`crl_number < $${values.push(filter.beforeNumber)}::bigint`);
+    values.push(filter.limit);
+    const { rows } = await this.pool.query<PublishedCrlRow>(
+      `SELECT id, crl_number, kind, partition, base_crl_number, this_update, next_update, entry_count, byte_size, sha256, publication_id
+         FROM published_crl WHERE ${where.join(' AND ')} ORDER BY crl_number DESC LIMIT $${values.length}`,
+      values,
+    );
+    return rows;
+  }
+
+  /** The DER of one published CRL (operators' download of an earlier CRL), by binary COPY. */
+  async publishedCrlDer(id: string): Promise<{ der: Buffer; crlNumber: string; caId: string } | undefined> {
+    const { rows } = await this.pool.query<{ crl_number: string; ca_id: string }>(`SELECT crl_number, ca_id FROM published_crl WHERE id = $1`, [id]);
+    if (!rows[0]) return undefined;
+    const der = await readPublishedCrlDer(this.pool, id);
+    return der && { der, crlNumber: String(rows[0].crl_number), caId: rows[0].ca_id };
+  }
+
+  /** Per active issuing CA and scope: the newest CRL's times; and open publications that failed at least once. */
+  async health(): Promise<{
+    latest: Array<{ ca: string; kind: CrlKind; partition: number | null; crl_number: string; this_update: Date; next_update: Date }>;
+    failing: Array<{ ca: string; kind: CrlKind; publications: number; attempts: number }>;
+  }> {
+    const latest = await this.pool.query(
+      `SELECT DISTINCT ON (p.ca_id, p.kind, p.partition) c.name AS ca, p.kind, p.partition, p.crl_number, p.this_update, p.next_update
+         FROM published_crl p JOIN certificate_authority c ON c.id = p.ca_id
+        WHERE c.active AND c.role = 'issuing'
+        ORDER BY p.ca_id, p.kind, p.partition, p.crl_number DESC`,
+    );
+    const failing = await this.pool.query(
+      `SELECT c.name AS ca, p.kind, count(*)::int AS publications, sum(p.attempts)::int AS attempts
+         FROM crl_publication p JOIN certificate_authority c ON c.id = p.ca_id
+        WHERE p.state = 'failing' GROUP BY c.name, p.kind`,
+    );
+    return { latest: latest.rows, failing: failing.rows };
+  }
+}
