@@ -138,6 +138,15 @@ export class EnvironmentVariables {
   @Max(25)
   NOTICE_MAX_ATTEMPTS: number = 10;
 
+  /**
+   * Test-only fault injection: `stall-after-record=<seconds>` makes issuance
+   * wait after recording the to-be-signed certificates, so a test can kill
+   * the process there. Refused in production.
+   */
+  @IsOptional()
+  @Matches(/^stall-after-record=\d{1,3}$/, { message: 'FAULT_INJECTION must be stall-after-record=<seconds>' })
+  FAULT_INJECTION?: string;
+
   /** Fixed ("2031-01-15T00:00:00Z") or offset ("+30d") clock for tests and demos; refused in production. */
   @IsOptional()
   @IsString()
@@ -183,6 +192,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     else if (vars.NODE_ENV === 'production') problems.push('FAKE_CLOCK is refused when NODE_ENV=production');
     else clock = fake;
   }
+
+  if (vars.FAULT_INJECTION && vars.NODE_ENV === 'production') problems.push('FAULT_INJECTION is refused when NODE_ENV=production');
 
   if (problems.length > 0) throw new ConfigurationError(problems);
   return Object.assign(vars, { clock, piiEncryptionKey, piiHmacKey });

@@ -13,7 +13,8 @@ import {
   serialIntegerContent,
 } from '@moica/pki';
 import { appendAudit } from '@moica/db';
-import { Clock, ProblemException } from '@moica/platform';
+import { AppConfig, Clock, ProblemException } from '@moica/platform';
+import { APP_CONFIG } from '../tokens';
 import { pkiProblem } from '../common/refusals';
 import { IssuingCa } from './issuing-ca.service';
 import { SharedPrimeRepository } from './shared-prime.repository';
@@ -53,6 +54,7 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly sharedPrimes: SharedPrimeRepository,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -75,7 +77,7 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
   /** Step 2: records the prepared certificates as pending, in their own committed transaction. */
   async record(ca: IssuingCa, orders: Array<{ order: CertificateOrder; prepared: PreparedCertificate }>): Promise<RecordedCertificate[]> {
     const now = this.clock.now();
-    return this.dataSource.transaction(async (manager) => {
+    const recorded = await this.dataSource.transaction(async (manager) => {
       const recorded: RecordedCertificate[] = [];
       for (const { order, prepared } of orders) {
         const rows: Array<{ id: string }> = await manager.query(
@@ -100,6 +102,9 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
       }
       return recorded;
     });
+    const stall = /^stall-after-record=(\d+)$/.exec(this.config.FAULT_INJECTION ?? '');
+    if (stall) await new Promise((resolve) => setTimeout(resolve, Number(stall[1]) * 1000));
+    return recorded;
   }
 
   /** Step 3: signs each recorded certificate once. On failure the pending rows are abandoned and nothing is returned. */
