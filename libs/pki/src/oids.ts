@@ -9,6 +9,9 @@ export const OID = {
   ecPublicKey: '1.2.840.10045.2.1',
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',
   ecdsaWithSHA384: '1.2.840.10045.4.3.3',
+  sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
+  sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
+  ecdsaWithSHA512: '1.2.840.10045.4.3.4',
   secp256r1: '1.2.840.10045.3.1.7',
   secp384r1: '1.3.132.0.34',
   sha1: '1.3.14.3.2.26',
@@ -43,6 +46,7 @@ export const OID = {
   // Access methods and key purposes (RFC 5280 §4.2.2.1, RFC 6960)
   idAdOcsp: '1.3.6.1.5.5.7.48.1',
   idAdCaIssuers: '1.3.6.1.5.5.7.48.2',
+  idQtCps: '1.3.6.1.5.5.7.2.1',
   idKpOcspSigning: '1.3.6.1.5.5.7.3.9',
   idPkixOcspBasic: '1.3.6.1.5.5.7.48.1.1',
   idPkixOcspNonce: '1.3.6.1.5.5.7.48.1.2',

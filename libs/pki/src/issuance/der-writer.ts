@@ -1,0 +1,102 @@
+/**
+ * DER encoders for the certificate fields issuance builds by hand (X.690
+ * §10), on top of the signing layer's primitives. Hand-built so the bytes of
+ * a TBSCertificate are exactly what the profile says, with no library
+ * defaults in between (STYLE.md, on @peculiar/x509 / PKI.js defaults).
+ */
+import { derObjectIdentifier as encodeObjectIdentifier, derTlv } from '../signing/der';
+import { Tag } from './der-reader';
+
+export { concatBytes, DER_NULL, derBitString, derSequence, derTlv, derUnsignedInteger } from '../signing/der';
+
+const oidEncodings = new Map<string, Uint8Array>();
+
+/**
+ * OBJECT IDENTIFIER (X.690 §8.19), cached: a certificate repeats the same
+ * few dozen OIDs, and issuance is on the hot path. The cached arrays are
+ * only ever copied into larger encodings, never modified.
+ */
+export function derObjectIdentifier(dotted: string): Uint8Array {
+  let encoded = oidEncodings.get(dotted);
+  if (!encoded) {
+    encoded = encodeObjectIdentifier(dotted);
+    if (oidEncodings.size < 1024) oidEncodings.set(dotted, encoded);
+  }
+  return encoded;
+}
+
+const utf8 = new TextEncoder();
+
+/** SET OF, with its elements sorted by encoding as DER requires (X.690 §11.6). */
+export function derSet(...elements: Uint8Array[]): Uint8Array {
+  const sorted = [...elements].sort(compareBytes);
+  return derTlv(Tag.set, ...sorted);
+}
+
+/** OCTET STRING. */
+export function derOctetString(bytes: Uint8Array): Uint8Array {
+  return derTlv(Tag.octetString, bytes);
+}
+
+/** BOOLEAN TRUE (DER: 0xFF, X.690 §11.1). FALSE is never encoded: it is the DEFAULT. */
+export const DER_TRUE: Uint8Array = Uint8Array.of(Tag.boolean, 0x01, 0xff);
+
+/** UTF8String (RFC 5280 §4.1.2.4: the encoding for new DirectoryString values). */
+export function derUtf8String(text: string): Uint8Array {
+  return derTlv(Tag.utf8String, utf8.encode(text));
+}
+
+/** PrintableString (X.680 §41.4); throws on characters outside its repertoire. */
+export function derPrintableString(text: string): Uint8Array {
+  if (!isPrintableString(text)) throw new RangeError(`not a PrintableString: ${JSON.stringify(text)}`);
+  return derTlv(Tag.printableString, utf8.encode(text));
+}
+
+/** IA5String (ASCII), as in rfc822Name and URIs (RFC 5280 §4.2.1.6). */
+export function derIa5String(text: string, tag: number = Tag.ia5String): Uint8Array {
+  if (!/^[\x00-\x7f]*$/.test(text)) throw new RangeError(`not an IA5String: ${JSON.stringify(text)}`);
+  return derTlv(tag, utf8.encode(text));
+}
+
+/** The PrintableString repertoire (X.680 §41.4). */
+export function isPrintableString(text: string): boolean {
+  return /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(text);
+}
+
+/**
+ * Validity time: UTCTime through 2049, GeneralizedTime from 2050, both in
+ * Zulu with seconds and no fraction (RFC 5280 §4.1.2.5.1, §4.1.2.5.2).
+ */
+export function derTime(date: Date): Uint8Array {
+  const ms = date.getTime();
+  if (!Number.isFinite(ms) || ms % 1000 !== 0) throw new RangeError('certificate times are whole seconds');
+  const year = date.getUTCFullYear();
+  if (year < 1950 || year > 9999) throw new RangeError(`year ${year} out of range`);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const rest = `${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}Z`;
+  return year < 2050
+    ? derTlv(Tag.utcTime, utf8.encode(pad(year % 100) + rest))
+    : derTlv(Tag.generalizedTime, utf8.encode(String(year) + rest));
+}
+
+/** A named-bit BIT STRING in DER: trailing zero bits dropped (X.690 §11.2.2). */
+export function derNamedBits(bits: readonly number[]): Uint8Array {
+  if (bits.length === 0) return derTlv(Tag.bitString, Uint8Array.of(0));
+  const highest = Math.max(...bits);
+  const octets = new Uint8Array(Math.floor(highest / 8) + 1);
+  for (const bit of bits) octets[Math.floor(bit / 8)] |= 0x80 >> bit % 8;
+  const unused = 7 - (highest % 8);
+  return derTlv(Tag.bitString, Uint8Array.of(unused), octets);
+}
+
+/** Byte-wise comparison (for DER SET OF ordering and equality checks). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/** True when both arrays hold the same bytes. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && compareBytes(a, b) === 0;
+}
