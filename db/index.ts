@@ -3,3 +3,10 @@ export * from './entities';
 export * from './data-source';
 export * from './audit-chain';
 export { migrations } from './migrations';
+export {
+  announceStatusChange,
+  CERTIFICATE_STATUS_CHANNEL,
+  OCSP_REFRESH_TASK,
+  parseCertificateStatusNotice,
+  type CertificateStatusNotice,
+} from './certificate-status-change';

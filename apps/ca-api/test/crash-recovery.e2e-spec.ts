@@ -104,7 +104,7 @@ describe('crash in the middle of issuance (compiled ca-api, SIGKILL)', () => {
 
     const retry = await post();
     expect(retry.status).toBe(201);
-    const first = await retry.json();
+    const first = (await retry.json()) as { certificates: Array<{ serial: string }> };
     const replay = await post();
     expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');

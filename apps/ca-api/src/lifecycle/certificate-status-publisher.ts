@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { CRL_REASON_CODES, type CrlReason, type SuspensionAuthority } from '@moica/policy';
 import { encodeCrlEntry } from '@moica/pki';
+import { announceStatusChange } from '@moica/db';
 
 /** A certificate row as a status change needs it. */
 export interface CertificateForChange {
@@ -84,10 +85,11 @@ export class CertificateStatusPublisher {
   }
 
   /**
-   * Tells OCSP responders that these certificates changed: a NOTIFY delivered
-   * when the transaction commits (RFC 6960 freshness, issue 6).
+   * Tells OCSP responders that these certificates changed (issue 6, the
+   * contract of db/certificate-status-change.ts): stale pre-signed responses
+   * dropped, a NOTIFY delivered on commit, a re-signing job enqueued.
    */
   async announce(manager: EntityManager, certificateIds: string[]): Promise<void> {
-    for (const id of certificateIds) await manager.query(`SELECT pg_notify('certificate_status', $1)`, [id]);
+    for (const id of certificateIds) await announceStatusChange(manager, id);
   }
 }
