@@ -47,7 +47,7 @@ export interface CaApiHarness {
  * (RSA-2048 issuing key for speed), an office with a clerk, a second office,
  * a supervisor, an operator and an auditor, and a controllable clock.
  */
-export async function startCaApi(options: { now?: string } = {}): Promise<CaApiHarness> {
+export async function startCaApi(options: { now?: string; env?: Record<string, string> } = {}): Promise<CaApiHarness> {
   const db = await createTestDatabase();
   const clock = new TestClock(new Date(options.now ?? '2026-03-02T02:00:00Z'));
   const keysDir = mkdtempSync(join(tmpdir(), 'moica-ca-keys-'));
@@ -70,6 +70,7 @@ export async function startCaApi(options: { now?: string } = {}): Promise<CaApiH
     USER_CODE_SCRYPT_LOG2N: '14',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
+    ...(options.env ?? {}),
   };
   const config = loadConfig(env);
   config.clock = clock;
@@ -80,6 +81,8 @@ export async function startCaApi(options: { now?: string } = {}): Promise<CaApiH
   const url = `http://127.0.0.1:${address.port}`;
 
   const pool = new Pool({ connectionString: db.url, max: 4 });
+  // DROP DATABASE ... WITH (FORCE) at the end may cut a connection that is still closing.
+  pool.on('error', () => undefined);
   const at = clock.now();
   const main = await ensureOffice(pool, 'TPE-01', 'Taipei Da-an household registration office');
   const other = await ensureOffice(pool, 'KHH-01', 'Kaohsiung Lingya household registration office');

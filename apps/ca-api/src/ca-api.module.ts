@@ -26,6 +26,7 @@ import { CardCertificatesRepository } from './lifecycle/card-certificates.reposi
 import { ClientRateLimiter } from './lifecycle/client-rate-limiter';
 import { HouseholdEventController } from './lifecycle/household-event.controller';
 import { CounterLifecycleController, CourtOrderController, OnlineLifecycleController } from './lifecycle/lifecycle.controller';
+import { DelegationRepository } from './lifecycle/delegation.repository';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { UserCodeCheckService } from './lifecycle/user-code-check.service';
 import { CardSignatureService } from './online/card-signature.service';
@@ -37,7 +38,10 @@ import { CertificateLookupController } from './public/certificate-lookup.control
 import { ApplicationController } from './registration/application.controller';
 import { ApplicationService } from './registration/application.service';
 import { HolderRepository } from './registration/holder.repository';
-import { APP_CONFIG, KEY_OPENER } from './tokens';
+import { APP_CONFIG, KEY_OPENER, NOTIFICATION_CHANNELS } from './tokens';
+import { CounterHolderServicesController, OnlineUserCodeController } from './holder-services/holder-services.controller';
+import { HolderServicesService } from './holder-services/holder-services.service';
+import { notificationChannelsFromConfig } from './notifications/channels-from-config';
 
 export { APP_CONFIG, KEY_OPENER } from './tokens';
 
@@ -70,6 +74,8 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         CertificateAuthorityController,
         CounterRenewalController,
         OnlineCardController,
+        CounterHolderServicesController,
+        OnlineUserCodeController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -99,10 +105,13 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         ApplicationService,
         CardCertificatesRepository,
         LifecycleService,
+        DelegationRepository,
         UserCodeCheckService,
         ClientRateLimiter,
         CardSignatureService,
         RenewalService,
+        HolderServicesService,
+        { provide: NOTIFICATION_CHANNELS, useFactory: () => notificationChannelsFromConfig(config).channels },
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],
     };

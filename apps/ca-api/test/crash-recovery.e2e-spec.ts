@@ -27,6 +27,7 @@ describe('crash in the middle of issuance (compiled ca-api, SIGKILL)', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url, max: 2 });
+    pool.on('error', () => undefined);
     keysDir = mkdtempSync(join(tmpdir(), 'moica-crash-'));
   }, 60_000);
   afterAll(async () => {

@@ -9,12 +9,13 @@ import {
   Transition,
 } from '@moica/policy';
 import { appendAudit } from '@moica/db';
-import { Clock, NationalIdVault } from '@moica/platform';
+import { Clock } from '@moica/platform';
 import { notFound, refusalProblem } from '../common/refusals';
 import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository, LockedCertificate } from './card-certificates.repository';
 import { CertificateStatusPublisher, StoredStatus } from './certificate-status-publisher';
+import { DelegationRepository } from './delegation.repository';
 
 /** Who asks, as the audit log records it. */
 export interface LifecycleActor {
@@ -58,7 +59,7 @@ export class LifecycleService {
     private readonly clock: Clock,
     private readonly certificates: CardCertificatesRepository,
     private readonly publisher: CertificateStatusPublisher,
-    private readonly vault: NationalIdVault,
+    private readonly delegations: DelegationRepository,
     private readonly idempotency: IdempotencyRepository,
   ) {}
 
@@ -105,7 +106,13 @@ export class LifecycleService {
 
       let delegate: Record<string, unknown> | null = null;
       if (request.delegation) {
-        const delegationId = await this.recordDelegation(manager, live[0], request, now);
+        const delegationId = await this.delegations.record(manager, {
+          holderId: live[0].holderId,
+          operation: request.event.kind,
+          delegation: request.delegation,
+          actor: request.actor,
+          at: now,
+        });
         delegate = {
           delegationId,
           name: request.delegation.delegateName,
@@ -137,34 +144,5 @@ export class LifecycleService {
       }
       return result;
     });
-  }
-
-  private async recordDelegation(
-    manager: EntityManager,
-    certificate: LockedCertificate,
-    request: { event: LifecycleEvent; actor: LifecycleActor; delegation?: DelegationRecord },
-    now: Date,
-  ): Promise<string> {
-    const delegation = request.delegation!;
-    const id = (await manager.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
-    await manager.query(
-      `INSERT INTO delegation (id, holder_id, operation, delegate_name, delegate_id_ciphertext, delegate_id_hmac, form_reference,
-                               holder_card_presented, staff_id, office_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        id,
-        certificate.holderId,
-        request.event.kind,
-        delegation.delegateName,
-        this.vault.encrypt(delegation.delegateNationalId, `delegation:${id}`),
-        this.vault.lookupHash(delegation.delegateNationalId),
-        delegation.formReference,
-        delegation.holderCardPresented,
-        request.actor.id,
-        request.actor.officeId,
-        now,
-      ],
-    );
-    return id;
   }
 }

@@ -1,0 +1,212 @@
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { Channel, checkEmailAddress, checkMobileNumber, checkUserCode, decideHolderService, HolderServiceOperation } from '@moica/policy';
+import { appendAudit } from '@moica/db';
+import { Clock, ProblemException, UserCodeHasher } from '@moica/platform';
+import { notFound, refusalProblem } from '../common/refusals';
+import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card-certificates.repository';
+import { DelegationRepository } from '../lifecycle/delegation.repository';
+import type { DelegationRecord, LifecycleActor } from '../lifecycle/lifecycle.service';
+import { TransportNotificationChannels } from '../notifications/notification-channels';
+import { NOTIFICATION_CHANNELS } from '../tokens';
+
+/** Verification codes: 6 digits, 10 minutes, 5 tries. */
+export const VERIFICATION_MINUTES = 10;
+export const VERIFICATION_ATTEMPTS = 5;
+
+export type ContactKind = 'mobile' | 'email';
+
+interface Request {
+  cardNumber: string;
+  channel: Channel;
+  actor: LifecycleActor;
+  delegation?: DelegationRecord;
+  ticket: IdempotencyTicket;
+}
+
+/**
+ * The holder services of DOMAIN.md's table other than the status changes:
+ * user-code reset, publication status, change of mobile number and contact
+ * e-mail (each confirmed by a code sent to the new number or address). The
+ * policy decides who may (holder, delegate with or without the card, online
+ * by card signature); each change, its delegation and its audit record are
+ * one transaction.
+ */
+@Injectable()
+export class HolderServicesService {
+  private readonly logger = new Logger(HolderServicesService.name);
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly certificates: CardCertificatesRepository,
+    private readonly delegations: DelegationRepository,
+    private readonly idempotency: IdempotencyRepository,
+    private readonly userCodes: UserCodeHasher,
+    @Inject(NOTIFICATION_CHANNELS) private readonly channels: TransportNotificationChannels,
+  ) {}
+
+  async resetUserCode(request: Request & { newUserCode: string }): Promise<{ cardNumber: string; userCode: 'reset' }> {
+    const valid = checkUserCode(request.newUserCode);
+    if (!valid.allowed) throw refusalProblem(valid);
+    const hash = await this.userCodes.hash(request.newUserCode);
+    return this.inTransaction(request, 'user-code-reset', async (manager, holderId) => {
+      await manager.query(
+        `UPDATE holder SET user_code_hash = $2, user_code_failures = 0, user_code_locked_until = NULL, updated_at = $3 WHERE id = $1`,
+        [holderId, hash, this.clock.now()],
+      );
+      return { result: { cardNumber: request.cardNumber, userCode: 'reset' as const }, after: { userCode: 'reset' } };
+    });
+  }
+
+  async setPublication(request: Request & { consent: boolean }): Promise<{ cardNumber: string; publicationConsent: boolean }> {
+    return this.inTransaction(request, 'change-publication-status', async (manager, holderId) => {
+      const before: Array<{ publication_consent: boolean }> = await manager.query(`SELECT publication_consent FROM holder WHERE id = $1`, [holderId]);
+      await manager.query(`UPDATE holder SET publication_consent = $2, updated_at = $3 WHERE id = $1`, [holderId, request.consent, this.clock.now()]);
+      return {
+        result: { cardNumber: request.cardNumber, publicationConsent: request.consent },
+        before: { publicationConsent: before[0].publication_consent },
+        after: { publicationConsent: request.consent },
+      };
+    });
+  }
+
+  /** Sends a code to the new number or address; the change happens when the code comes back. */
+  async startContactChange(request: Request & { kind: ContactKind; newValue: string }): Promise<{ verificationId: string; expiresAt: string; sentTo: string }> {
+    const check = request.kind === 'mobile' ? checkMobileNumber(request.newValue) : checkEmailAddress(request.newValue);
+    if (!check.allowed) throw refusalProblem(check);
+    const normalised = 'mobileNumber' in check ? check.mobileNumber : (check as { email: string }).email;
+    const available = request.kind === 'mobile' ? this.channels.configured.sms : this.channels.configured.email;
+    if (!available) {
+      throw new ProblemException(
+        'verification-channel-unavailable',
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'Cannot send the code',
+        `${request.kind === 'mobile' ? 'SMS' : 'e-mail'} is not configured on this CA`,
+      );
+    }
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const operation = request.kind === 'mobile' ? 'change-mobile-number' : 'change-contact-email';
+    const started = await this.inTransaction(request, operation, async (manager, holderId) => {
+      const expiresAt = new Date(this.clock.now().getTime() + VERIFICATION_MINUTES * 60_000);
+      const rows: Array<{ id: string }> = await manager.query(
+        `INSERT INTO verification_code (holder_id, purpose, new_value, code_hash, expires_at, created_at) VALUES ($1, $2, $3, '\\x', $4, $5) RETURNING id`,
+        [holderId, operation, normalised, expiresAt, this.clock.now()],
+      );
+      await manager.query(`UPDATE verification_code SET code_hash = $2 WHERE id = $1`, [rows[0].id, codeHash(rows[0].id, code)]);
+      return {
+        result: { verificationId: rows[0].id, expiresAt: expiresAt.toISOString(), sentTo: mask(request.kind, normalised) },
+        after: { verificationId: rows[0].id, pending: operation },
+      };
+    });
+    const text = `【內政部憑證管理中心】驗證碼 ${code}，${VERIFICATION_MINUTES} 分鐘內有效。Your MOICA verification code is ${code}.`;
+    try {
+      if (request.kind === 'mobile') {
+        await this.channels.sendSms({ to: normalised, text, idempotencyKey: started.verificationId });
+      } else {
+        await this.channels.sendEmail({ to: normalised, subject: '憑證聯絡資料變更驗證碼 / Verification code', text, idempotencyKey: started.verificationId });
+      }
+    } catch (error) {
+      this.logger.error({ err: error, verificationId: started.verificationId }, 'verification code not delivered');
+      throw new ProblemException('verification-not-delivered', HttpStatus.SERVICE_UNAVAILABLE, 'Code not delivered', 'the code could not be sent; try again');
+    }
+    return started;
+  }
+
+  async confirmContactChange(request: Request & { verificationId: string; code: string }): Promise<{ cardNumber: string; changed: string; value: string }> {
+    const rows: Array<{ purpose: string; holder_id: string }> = await this.dataSource.query(
+      `SELECT purpose, holder_id FROM verification_code WHERE id = $1`,
+      [/^[0-9a-f-]{36}$/i.test(request.verificationId) ? request.verificationId : '00000000-0000-0000-0000-000000000000'],
+    );
+    if (!rows[0]) throw notFound('verification-not-found', 'unknown verification');
+    const operation = rows[0].purpose as HolderServiceOperation;
+    // A wrong code is counted even though the request is refused: a separate transaction.
+    const verdict = await this.dataSource.transaction(async (manager) => {
+      const locked: Array<{ code_hash: Buffer; attempts: number; expires_at: Date; used_at: Date | null; new_value: string }> = await manager.query(
+        `SELECT code_hash, attempts, expires_at, used_at, new_value FROM verification_code WHERE id = $1 FOR UPDATE`,
+        [request.verificationId],
+      );
+      const v = locked[0];
+      if (v.used_at || v.expires_at <= this.clock.now() || v.attempts >= VERIFICATION_ATTEMPTS) return { ok: false as const, code: 'verification-expired' };
+      const given = codeHash(request.verificationId, request.code);
+      if (!timingSafeEqual(given, v.code_hash)) {
+        await manager.query(`UPDATE verification_code SET attempts = attempts + 1 WHERE id = $1`, [request.verificationId]);
+        return { ok: false as const, code: 'verification-code-incorrect' };
+      }
+      return { ok: true as const, value: v.new_value };
+    });
+    if (!verdict.ok) {
+      throw new ProblemException(verdict.code, HttpStatus.UNPROCESSABLE_ENTITY, 'Verification failed', verdict.code === 'verification-expired'
+        ? 'the code expired, was used, or had too many wrong tries; start again'
+        : 'the code is wrong');
+    }
+    const column = operation === 'change-mobile-number' ? 'mobile' : 'contact_email';
+    return this.inTransaction(request, operation, async (manager, holderId) => {
+      if (holderId !== rows[0].holder_id) throw notFound('verification-not-found', 'unknown verification for this card');
+      const [, used]: [unknown, number] = await manager.query(
+        `UPDATE verification_code SET used_at = $2 WHERE id = $1 AND used_at IS NULL`,
+        [request.verificationId, this.clock.now()],
+      );
+      if (used !== 1) throw new ProblemException('verification-expired', HttpStatus.UNPROCESSABLE_ENTITY, 'Verification failed', 'already used');
+      await manager.query(`UPDATE holder SET ${column} = $2, updated_at = $3 WHERE id = $1`, [holderId, verdict.value, this.clock.now()]);
+      return {
+        result: { cardNumber: request.cardNumber, changed: column, value: verdict.value },
+        after: { [column]: mask(column === 'mobile' ? 'mobile' : 'email', verdict.value) },
+      };
+    });
+  }
+
+  /** Locks the card, lets the policy decide, runs the change, records delegation and audit, completes the idempotent answer. */
+  private async inTransaction<T>(
+    request: Request,
+    operation: HolderServiceOperation,
+    change: (manager: EntityManager, holderId: string) => Promise<{ result: T; before?: Record<string, unknown>; after: Record<string, unknown> }>,
+  ): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      const locked = await this.certificates.lockByCardNumber(manager, request.cardNumber);
+      const current = latest(locked);
+      if (!current) throw notFound('card-not-found', 'no certificates are registered for this card number');
+      const decision = decideHolderService(operation, current.facts, request.channel, now);
+      if (!decision.allowed) throw refusalProblem(decision);
+      const { result, before, after } = await change(manager, current.holderId);
+      let delegate: Record<string, unknown> | null = null;
+      if (request.delegation) {
+        const id = await this.delegations.record(manager, { holderId: current.holderId, operation, delegation: request.delegation, actor: request.actor, at: now });
+        delegate = { delegationId: id, name: request.delegation.delegateName, formReference: request.delegation.formReference, holderCardPresented: request.delegation.holderCardPresented };
+      }
+      await appendAudit(manager, {
+        at: now,
+        actorKind: request.actor.kind,
+        actorId: request.actor.id,
+        officeId: request.actor.officeId,
+        operation: `holder.${operation}`,
+        subjectKind: 'holder',
+        subjectId: current.holderId,
+        delegate,
+        before: before ?? null,
+        after: { ...after, channel: request.channel, cardNumber: request.cardNumber },
+      });
+      await this.idempotency.complete(request.ticket.principal, request.ticket.key, 200, result, now, manager);
+      request.ticket.completed = true;
+      return result;
+    });
+  }
+}
+
+function latest(rows: LockedCertificate[]): LockedCertificate | undefined {
+  return [...rows].sort((a, b) => b.facts.notAfter.getTime() - a.facts.notAfter.getTime() || (a.status === 'revoked' ? 1 : -1))[0];
+}
+
+function codeHash(verificationId: string, code: string): Buffer {
+  return createHash('sha256').update(`${verificationId}:${code}`).digest();
+}
+
+function mask(kind: ContactKind, value: string): string {
+  if (kind === 'mobile') return value.replace(/^(\d{4})\d+(\d{3})$/, '$1***$2');
+  const [local, domain] = value.split('@');
+  return `${local.slice(0, 1)}***@${domain}`;
+}
