@@ -66,7 +66,8 @@ describe('notice scan over synthetic certificates (PostgreSQL)', () => {
       noticesDue(certificate.facts, untilAt).filter((notice) => !sinceAt || notice.dueAt > sinceAt),
     );
     expect(expected.filter((row) => row.state === 'pending')).toHaveLength(expectedDue.length);
-    expect(expected.length).toBeGreaterThan(0);
+    // 1,800 cards: a one-day span may well have no notice; the first scan has many
+    if (!sinceAt) expect(expected.length).toBeGreaterThan(100);
 
     await pool.query(`TRUNCATE notice, notice_scan`);
     await pool.query(`DELETE FROM graphile_worker._private_jobs`);
