@@ -42,6 +42,8 @@ import { APP_CONFIG, KEY_OPENER, NOTIFICATION_CHANNELS } from './tokens';
 import { CounterHolderServicesController, OnlineUserCodeController } from './holder-services/holder-services.controller';
 import { HolderServicesService } from './holder-services/holder-services.service';
 import { notificationChannelsFromConfig } from './notifications/channels-from-config';
+import { prepareJobQueue } from './notifications/job-queue';
+import { Pool } from 'pg';
 
 export { APP_CONFIG, KEY_OPENER } from './tokens';
 
@@ -56,6 +58,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
     private readonly keyRing: CaKeyRing,
     private readonly issuingCas: IssuingCaService,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   static forRoot(config: AppConfig, openKey: KeyOpener): DynamicModule {
@@ -118,6 +121,15 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    // Transactional notices are queued as graphile-worker jobs in the same transaction as the change.
+    const pool = new Pool({ connectionString: this.config.DATABASE_URL, max: 1 });
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    try {
+      await prepareJobQueue(pool);
+    } finally {
+      await pool.end();
+    }
     await this.keyRing.load();
     await this.issuingCas.load();
   }

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: config.DATABASE_URL, application_name: 'moica-ca-worker', max: 10 });
   // An idle client's connection may drop (database restart): log it; the pool reconnects on next use.
   pool.on('error', (error) => logger.error({ err: error }, 'database connection lost'));
+  pool.on('connect', (client) => client.on('error', (error) => logger.error({ err: error }, 'database client error')));
   const { channels, missing } = notificationChannelsFromConfig(config);
   const crlPublish = crlPublishTask(pool, config, keyOpenerFor(config), logger);
   const ocspRefresh = ocspRefreshTask(pool, config, keyOpenerFor(config), logger);

@@ -100,6 +100,25 @@ describe('card lifecycle over HTTP', () => {
     }
   });
 
+  it('queues the holder notices of issuance and suspension in the same transactions (issue 8)', async () => {
+    const { cardNumber } = await issueCard();
+    await api.call('POST', `/v1/cards/${cardNumber}/suspension`, { token: api.tokens.clerk, body: {} });
+    const { rows } = await api.pool.query(
+      `SELECT n.kind, n.channel FROM notice n JOIN holder h ON h.id = n.holder_id JOIN card k ON k.holder_id = h.id
+        WHERE k.card_number = $1 ORDER BY n.id`,
+      [cardNumber],
+    );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { kind: 'certificate-issued', channel: 'email' },
+        { kind: 'certificate-suspended', channel: 'email' },
+        { kind: 'certificate-suspended', channel: 'sms' },
+      ]),
+    );
+    const jobs = await api.pool.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier LIKE 'notice-%'`);
+    expect(jobs.rows[0].n).toBeGreaterThanOrEqual(3);
+  });
+
   it('refuses to resume a certificate that is not suspended, and an unknown card', async () => {
     const { cardNumber } = await issueCard();
     const response = await api.call('POST', `/v1/cards/${cardNumber}/resumption`, { token: api.tokens.clerk, body: {} });

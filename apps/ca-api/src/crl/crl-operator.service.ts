@@ -93,6 +93,7 @@ export class CrlOperatorService {
         slotAt: now,
         trigger: 'manual',
         requestedBy: `staff:${principal.staffId}`,
+        requestedAt: now,
       });
       ids.push(id);
     }

@@ -12,6 +12,7 @@ import { DelegationRepository } from '../lifecycle/delegation.repository';
 import type { DelegationRecord, LifecycleActor } from '../lifecycle/lifecycle.service';
 import { TransportNotificationChannels } from '../notifications/notification-channels';
 import { NOTIFICATION_CHANNELS } from '../tokens';
+import { enqueueNotice } from '../notifications/enqueue-notice';
 
 /** Verification codes: 6 digits, 10 minutes, 5 tries. */
 export const VERIFICATION_MINUTES = 10;
@@ -151,7 +152,16 @@ export class HolderServicesService {
         [request.verificationId, this.clock.now()],
       );
       if (used !== 1) throw new ProblemException('verification-expired', HttpStatus.UNPROCESSABLE_ENTITY, 'Verification failed', 'already used');
+      const previous: Array<{ mobile: string; contact_email: string }> = await manager.query(`SELECT mobile, contact_email FROM holder WHERE id = $1`, [holderId]);
       await manager.query(`UPDATE holder SET ${column} = $2, updated_at = $3 WHERE id = $1`, [holderId, verdict.value, this.clock.now()]);
+      // Issue 8: "contact details changed", to the old and the new address.
+      await enqueueNotice(manager, {
+        kind: 'contact-details-changed',
+        holderId,
+        eventKey: `contact-change:${request.verificationId}`,
+        occurredAt: this.clock.now(),
+        previousContact: column === 'mobile' ? { mobile: previous[0].mobile } : { email: previous[0].contact_email },
+      });
       return {
         result: { cardNumber: request.cardNumber, changed: column, value: verdict.value },
         after: { [column]: mask(column === 'mobile' ? 'mobile' : 'email', verdict.value) },

@@ -16,6 +16,7 @@ import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository, LockedCertificate } from './card-certificates.repository';
 import { CertificateStatusPublisher, StoredStatus } from './certificate-status-publisher';
 import { DelegationRepository } from './delegation.repository';
+import { enqueueNotice } from '../notifications/enqueue-notice';
 
 /** Who asks, as the audit log records it. */
 export interface LifecycleActor {
@@ -120,6 +121,14 @@ export class LifecycleService {
           holderCardPresented: request.delegation.holderCardPresented,
         };
       }
+      // Issue 8: the holder is told, once per change (the event key), if and only if the change commits.
+      await enqueueNotice(manager, {
+        kind: to === 'suspended' ? 'certificate-suspended' : to === 'revoked' ? 'certificate-revoked' : 'certificate-resumed',
+        holderId: live[0].holderId,
+        certificateId: live[0].id,
+        eventKey: `card-status:${live[0].cardId}:${to}:${now.toISOString()}`,
+        occurredAt: now,
+      });
       const result: LifecycleResult = {
         cardNumber: request.cardNumber,
         status: to,

@@ -19,6 +19,7 @@ import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card-certificates.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
 import { DelegationRecord, LifecycleActor } from '../lifecycle/lifecycle.service';
+import { enqueueNotice } from '../notifications/enqueue-notice';
 
 export interface RenewalResult {
   cardNumber: string;
@@ -107,6 +108,13 @@ export class RenewalService {
         detail: { renewedBy: recorded.map((r) => r.id) },
       });
       await this.publisher.announce(manager, recorded.map((r) => r.id));
+      await enqueueNotice(manager, {
+        kind: 'certificate-issued',
+        holderId: previous[0].holderId,
+        certificateId: recorded[0].id,
+        eventKey: `renewal:${recorded[0].id}`,
+        occurredAt: now,
+      });
       const result: RenewalResult = {
         cardNumber: request.cardNumber,
         certificates: issued.map((c, i) => ({

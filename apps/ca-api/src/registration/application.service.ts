@@ -25,6 +25,7 @@ import { pkiProblem, refusalProblem, refusalsProblem } from '../common/refusals'
 import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
+import { enqueueNotice } from '../notifications/enqueue-notice';
 import { ApplicationDto, ApplicationResultDto } from './application.dto';
 import { HolderRepository } from './holder.repository';
 
@@ -154,6 +155,13 @@ export class ApplicationService {
       // DOMAIN.md: a new card replaces the old one; its certificates are revoked as superseded.
       const superseded = await this.statusPublisher.supersedeOtherCards(manager, holderId, card[0].id, now);
       await this.statusPublisher.announce(manager, recorded.map((r) => r.id));
+      await enqueueNotice(manager, {
+        kind: 'certificate-issued',
+        holderId,
+        certificateId: recorded[0].id,
+        eventKey: `card-issued:${card[0].id}`,
+        occurredAt: now,
+      });
       const body: ApplicationResultDto = {
         holderNumber,
         cardNumber: dto.cardNumber,
