@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../tools/embedded-postgres';
@@ -37,6 +37,10 @@ describe('quick start (npm start)', () => {
     const openapi = (await (await fetch(`${first.caApi}/openapi.json`)).json()) as { openapi: string; paths: object };
     expect(openapi.openapi).toMatch(/^3\./);
     expect((await fetch(`${first.caApi}/docs`)).status).toBe(200);
+    // The development tokens work: a clerk may not read the audit log, an auditor may.
+    const tokens = JSON.parse(readFileSync(join(dataDir, 'dev-tokens.json'), 'utf8')) as Record<string, string>;
+    expect((await fetch(`${first.caApi}/v1/audit`, { headers: { authorization: `Bearer ${tokens.clerk}` } })).status).toBe(403);
+    expect((await fetch(`${first.caApi}/v1/audit`, { headers: { authorization: `Bearer ${tokens.auditor}` } })).status).toBe(200);
     const missing = await fetch(`${first.caApi}/no-such-route`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);

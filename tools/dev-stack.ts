@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { migrateUp } from '../db/data-source';
 import { ensureDevelopmentHierarchy } from './dev-ca';
+import { createStaffWithToken, ensureOffice } from '../apps/ca-api/src/auth/staff-provisioning';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -96,6 +97,9 @@ async function main(): Promise<void> {
       : 'reusing the development CA hierarchy',
   );
 
+  const tokensFile = await ensureDevelopmentStaff(databaseUrl, dataDir);
+  if (tokensFile) say(`development API tokens (office DEV-01: clerk, supervisor; operator; auditor) in ${tokensFile}`);
+
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...secrets,
@@ -161,6 +165,35 @@ async function main(): Promise<void> {
   say(`  OCSP responder  http://${host}:${ocspPort}`);
   say('  worker          running (graphile-worker)');
   say('Ctrl-C stops everything.');
+}
+
+/**
+ * A development office and one member of each role, with API tokens written
+ * once to .data/dev-tokens.json (mode 600), so the API can be tried at once.
+ */
+async function ensureDevelopmentStaff(databaseUrl: string, dataDir: string): Promise<string | undefined> {
+  const file = join(dataDir, 'dev-tokens.json');
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM staff_member`);
+    if (rows[0].n > 0) return existsSync(file) ? file : undefined;
+    const office = await ensureOffice(client, 'DEV-01', 'Development registration office');
+    const now = new Date();
+    const tokens: Record<string, string> = {};
+    for (const [name, role, officeId] of [
+      ['Development clerk', 'clerk', office],
+      ['Development supervisor', 'supervisor', office],
+      ['Development operator', 'operator', null],
+      ['Development auditor', 'auditor', null],
+    ] as const) {
+      tokens[role] = (await createStaffWithToken(client, { name, role, officeId }, now, 'dev-stack')).token;
+    }
+    writeFileSync(file, JSON.stringify(tokens, null, 2), { mode: 0o600 });
+    return file;
+  } finally {
+    await client.end();
+  }
 }
 
 async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
