@@ -25,6 +25,9 @@ export class CertificateEntity {
   @Column('smallint', { name: 'revocation_reason', nullable: true }) revocationReason!: number | null;
   @Column('timestamptz', { name: 'invalidity_date', nullable: true }) invalidityDate!: Date | null;
   @Column('bytea', { name: 'crl_entry_der', nullable: true }) crlEntryDer!: Buffer | null;
+  /** Who suspended: a court's suspension is lifted only by a court (DOMAIN.md). */
+  @Column('text', { name: 'suspended_by', nullable: true }) suspendedBy!: 'holder' | 'court-order' | null;
+  @Column('text', { name: 'email_in_certificate', nullable: true }) emailInCertificate!: string | null;
   @Column('timestamptz', { name: 'status_changed_at' }) statusChangedAt!: Date;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

@@ -12,4 +12,7 @@ export class KeyOperationApprovalEntity {
   @Column('text') state!: 'pending' | 'approved' | 'rejected' | 'executed';
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz', { name: 'decided_at', nullable: true }) decidedAt!: Date | null;
+  @Column('timestamptz', { name: 'executed_at', nullable: true }) executedAt!: Date | null;
+  @Column('text', { name: 'executed_by', nullable: true }) executedBy!: string | null;
+  @Column('jsonb', { nullable: true }) result!: Record<string, unknown> | null;
 }
