@@ -32,6 +32,7 @@ import { UserCodeCheckService } from './lifecycle/user-code-check.service';
 import { CardSignatureService } from './online/card-signature.service';
 import { CounterRenewalController, OnlineCardController } from './online/renewal.controller';
 import { RenewalService } from './online/renewal.service';
+import { EmailCertificateService } from './online/email-certificate.service';
 import { AuditController } from './operator/audit.controller';
 import { CertificateAuthorityController } from './operator/certificate-authority.controller';
 import { CertificateLookupController } from './public/certificate-lookup.controller';
@@ -114,6 +115,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         CardSignatureService,
         RenewalService,
         HolderServicesService,
+        EmailCertificateService,
         { provide: NOTIFICATION_CHANNELS, useFactory: () => notificationChannelsFromConfig(config).channels },
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],

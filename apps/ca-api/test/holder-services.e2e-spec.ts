@@ -117,6 +117,56 @@ describe('holder services over HTTP', () => {
   });
 });
 
+describe('adding the e-mail address to the certificate online', () => {
+  it('confirms the address by code, issues a signature certificate with the rfc822Name, supersedes the old one', async () => {
+    const sms = await startTestSmsGateway();
+    const smtp = await startTestSmtpServer();
+    const api = await startCaApi({
+      env: { SMS_GATEWAY_URL: sms.url, SMS_GATEWAY_USERNAME: 'u', SMS_GATEWAY_PASSWORD: 'p', SMTP_URL: smtp.url, SMTP_FROM: 'MOICA <noreply@example.tw>' },
+    });
+    try {
+      const card = await TestCard.create('TP0800000000001');
+      const issued = await api.call('POST', '/v1/applications', {
+        token: api.tokens.clerk,
+        body: applicationBody(card, { signature: await card.csr('signature'), encryption: await card.csr('encryption') }),
+      });
+      expect(issued.status).toBe(201);
+      const challenge = await api.call('POST', '/v1/online/challenges', { body: { cardNumber: card.cardNumber, purpose: 'add-email-to-certificate' } });
+      const signature = Buffer.from(await card.signWithSignatureKey(Buffer.from(challenge.body.challenge, 'base64'))).toString('base64');
+      const started = await api.call('POST', '/v1/online/email-in-certificate', {
+        body: { cardSignature: { challengeId: challenge.body.challengeId, signature }, email: 'me@example.tw' },
+      });
+      expect(started.status).toBe(202);
+      const message = smtp.received.find((m) => m.to.includes('me@example.tw'))!;
+      const code = /code is (\d{6})/.exec(bodyText(message.raw))![1];
+      const confirmed = await api.call('POST', '/v1/online/email-in-certificate/confirmation', {
+        body: { verificationId: started.body.verificationId, code, csr: await card.csr('signature') },
+      });
+      expect(confirmed.status).toBe(201);
+      expect(confirmed.body.notAfter).toBe(issued.body.certificates[0].notAfter);
+      const { rows } = await api.pool.query(
+        `SELECT c.kind, c.status, c.email_in_certificate FROM certificate c JOIN card k ON k.id = c.card_id WHERE k.card_number = $1 ORDER BY c.created_at, c.kind DESC`,
+        [card.cardNumber],
+      );
+      expect(rows).toHaveLength(3);
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          { kind: 'signature', status: 'revoked', email_in_certificate: null },
+          { kind: 'encryption', status: 'valid', email_in_certificate: null },
+          { kind: 'signature', status: 'valid', email_in_certificate: 'me@example.tw' },
+        ]),
+      );
+      const pem = confirmed.body.pem as string;
+      const { X509Certificate } = await import('node:crypto');
+      expect(new X509Certificate(pem).subjectAltName).toBe('email:me@example.tw');
+    } finally {
+      await api.close();
+      await sms.close();
+      await smtp.close();
+    }
+  }, 60_000);
+});
+
 /** The text of a raw message, whatever its transfer encoding (base64 or quoted-printable). */
 function bodyText(raw: string): string {
   const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);

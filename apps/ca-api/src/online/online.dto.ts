@@ -60,3 +60,31 @@ export class CounterRenewalDto {
   @Type(() => DelegationDto)
   delegation?: DelegationDto;
 }
+
+export class EmailInCertificateDto {
+  @ApiProperty({ type: CardSignatureDto, description: 'The card signs a challenge with purpose add-email-to-certificate' })
+  @ValidateNested()
+  @Type(() => CardSignatureDto)
+  cardSignature!: CardSignatureDto;
+
+  @ApiProperty({ example: 'wang@example.tw' })
+  @IsString()
+  @MaxLength(254)
+  email!: string;
+}
+
+export class EmailInCertificateConfirmationDto {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(64)
+  verificationId!: string;
+
+  @ApiProperty({ description: 'The 6-digit code sent to the address' })
+  @Matches(/^\d{6}$/)
+  code!: string;
+
+  @ApiProperty({ description: "A PKCS#10 request of the card's signature key (the same key)" })
+  @IsString()
+  @MaxLength(20000)
+  csr!: string;
+}

@@ -5,7 +5,8 @@ import { Roles } from '../auth/roles.decorator';
 import { ProblemResponses } from '../common/problem-responses';
 import { Idempotent, IdempotentRequest } from '../idempotency/idempotency.interceptor';
 import { CardSignatureService } from './card-signature.service';
-import { ChallengeDto, ChallengeRequestDto, CounterRenewalDto, OnlineRenewalDto } from './online.dto';
+import { ChallengeDto, ChallengeRequestDto, CounterRenewalDto, EmailInCertificateConfirmationDto, EmailInCertificateDto, OnlineRenewalDto } from './online.dto';
+import { EmailCertificateService } from './email-certificate.service';
 import { RenewalResult, RenewalService } from './renewal.service';
 
 /** Renewal at the counter: the holder in person or a delegate who brings the card. */
@@ -45,7 +46,29 @@ export class OnlineCardController {
   constructor(
     private readonly cardSignatures: CardSignatureService,
     private readonly renewals: RenewalService,
+    private readonly emailCertificates: EmailCertificateService,
   ) {}
+
+  @Post('email-in-certificate')
+  @HttpCode(202)
+  @Idempotent()
+  @ApiOperation({ summary: 'Ask to add the e-mail address to the signature certificate: the card signs a challenge; a code goes to the address' })
+  @ApiOkResponse({ description: 'verificationId and expiry' })
+  @ProblemResponses(400, 403, 404, 409, 422, 503)
+  async addEmail(@Body() dto: EmailInCertificateDto): Promise<{ verificationId: string; expiresAt: string }> {
+    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'add-email-to-certificate');
+    return this.emailCertificates.start(proof, dto.email);
+  }
+
+  @Post('email-in-certificate/confirmation')
+  @HttpCode(201)
+  @Idempotent()
+  @ApiOperation({ summary: 'Confirm with the code: a new signature certificate with the rfc822Name is issued; the old one is superseded' })
+  @ApiOkResponse({ description: 'the new certificate' })
+  @ProblemResponses(400, 404, 409, 422, 503)
+  confirmEmail(@Body() dto: EmailInCertificateConfirmationDto, @Req() request: IdempotentRequest) {
+    return this.emailCertificates.confirm({ verificationId: dto.verificationId, code: dto.code, csr: dto.csr, ticket: request.idempotency! });
+  }
 
   @Post('challenges')
   @HttpCode(201)

@@ -1,0 +1,163 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { cardLifetime, checkEmailAddress, decideHolderService, emailCertificateValidity, floorToSecond } from '@moica/policy';
+import { checkRenewalKeyQuality, IssuanceError, parseCertificationRequest, renewalRequest } from '@moica/pki';
+import { appendAudit } from '@moica/db';
+import { Clock, ProblemException } from '@moica/platform';
+import { CertificateIssuanceService } from '../certificates/certificate-issuance.service';
+import { IssuingCaService } from '../certificates/issuing-ca.service';
+import { notFound, pkiProblem, refusalProblem } from '../common/refusals';
+import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card-certificates.repository';
+import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
+import { TransportNotificationChannels } from '../notifications/notification-channels';
+import { NOTIFICATION_CHANNELS } from '../tokens';
+import { CardSignatureProof } from './card-signature.service';
+
+const CODE_MINUTES = 10;
+const CODE_ATTEMPTS = 5;
+
+/**
+ * DOMAIN.md: the e-mail address is not in the certificate by default; the
+ * holder may ask online (card signature) to add it. The address is confirmed
+ * by a code sent to it; then a new signature certificate with an rfc822Name
+ * is issued for the same key, valid until the replaced one's notAfter, and
+ * the replaced one is superseded.
+ */
+@Injectable()
+export class EmailCertificateService {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly certificates: CardCertificatesRepository,
+    private readonly issuingCas: IssuingCaService,
+    private readonly issuance: CertificateIssuanceService,
+    private readonly publisher: CertificateStatusPublisher,
+    private readonly idempotency: IdempotencyRepository,
+    @Inject(NOTIFICATION_CHANNELS) private readonly channels: TransportNotificationChannels,
+  ) {}
+
+  async start(proof: CardSignatureProof, email: string): Promise<{ verificationId: string; expiresAt: string }> {
+    const checked = checkEmailAddress(email);
+    if (!checked.allowed) throw refusalProblem(checked);
+    const current = await this.currentSignatureCertificate(proof.cardNumber);
+    const decision = decideHolderService('add-email-to-certificate', current.facts, 'online-card-signature', this.clock.now());
+    if (!decision.allowed) throw refusalProblem(decision);
+    if (!this.channels.configured.email) {
+      throw new ProblemException('verification-channel-unavailable', HttpStatus.SERVICE_UNAVAILABLE, 'Cannot send the code', 'e-mail is not configured on this CA');
+    }
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const expiresAt = new Date(this.clock.now().getTime() + CODE_MINUTES * 60_000);
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `INSERT INTO verification_code (holder_id, purpose, new_value, code_hash, expires_at, created_at)
+       VALUES ($1, 'add-email-to-certificate', $2, '\\x', $3, $4) RETURNING id`,
+      [proof.holderId, checked.email, expiresAt, this.clock.now()],
+    );
+    await this.dataSource.query(`UPDATE verification_code SET code_hash = $2 WHERE id = $1`, [rows[0].id, codeHash(rows[0].id, code)]);
+    await this.channels.sendEmail({
+      to: checked.email,
+      subject: '憑證加註電子郵件驗證碼 / Verification code',
+      text: `【內政部憑證管理中心】驗證碼 ${code}，${CODE_MINUTES} 分鐘內有效。Your MOICA verification code is ${code}.`,
+      idempotencyKey: rows[0].id,
+    });
+    return { verificationId: rows[0].id, expiresAt: expiresAt.toISOString() };
+  }
+
+  async confirm(request: { verificationId: string; code: string; csr: string; ticket: IdempotencyTicket }): Promise<{ serial: string; notAfter: string; email: string; pem: string; superseded: string }> {
+    const verified = await this.dataSource.transaction(async (manager) => {
+      const rows: Array<{ holder_id: string; new_value: string; code_hash: Buffer; attempts: number; expires_at: Date; used_at: Date | null }> = await manager.query(
+        `SELECT holder_id, new_value, code_hash, attempts, expires_at, used_at FROM verification_code
+          WHERE id = $1 AND purpose = 'add-email-to-certificate' FOR UPDATE`,
+        [/^[0-9a-f-]{36}$/i.test(request.verificationId) ? request.verificationId : '00000000-0000-0000-0000-000000000000'],
+      );
+      const v = rows[0];
+      if (!v) return { problem: 'verification-not-found' };
+      if (v.used_at || v.expires_at <= this.clock.now() || v.attempts >= CODE_ATTEMPTS) return { problem: 'verification-expired' };
+      if (!timingSafeEqual(codeHash(request.verificationId, request.code), v.code_hash)) {
+        await manager.query(`UPDATE verification_code SET attempts = attempts + 1 WHERE id = $1`, [request.verificationId]);
+        return { problem: 'verification-code-incorrect' };
+      }
+      return { holderId: v.holder_id, email: v.new_value };
+    });
+    if ('problem' in verified) throw new ProblemException(verified.problem!, HttpStatus.UNPROCESSABLE_ENTITY, 'Verification failed', verified.problem);
+
+    const cards: Array<{ card_number: string }> = await this.dataSource.query(
+      `SELECT k.card_number FROM card k JOIN certificate c ON c.card_id = k.id
+        WHERE k.holder_id = $1 AND c.kind = 'signature' AND c.status = 'valid' ORDER BY c.not_after DESC LIMIT 1`,
+      [verified.holderId],
+    );
+    if (!cards[0]) throw notFound('certificate-not-found', 'the holder has no valid signature certificate');
+    const cardNumber = cards[0].card_number;
+    const now = floorToSecond(this.clock.now());
+    const current = await this.currentSignatureCertificate(cardNumber);
+    const validity = emailCertificateValidity(current.facts, now);
+    if (!validity.allowed) throw refusalProblem(validity);
+    const csr = parseCertificationRequest(request.csr.includes('-----BEGIN') ? request.csr : new Uint8Array(Buffer.from(request.csr, 'base64')));
+    if (!csr.ok) throw pkiProblem(csr.code, csr.detail);
+    const quality = checkRenewalKeyQuality(csr.csr.publicKey);
+    if (!quality.ok) throw pkiProblem(quality.code, quality.detail);
+    const [{ der, crl_partition, ca_id }]: Array<{ der: Buffer; crl_partition: number; ca_id: string }> = await this.dataSource.query(
+      `SELECT der, crl_partition, ca_id FROM certificate WHERE id = $1`,
+      [current.id],
+    );
+    let order;
+    try {
+      const base = renewalRequest(new Uint8Array(der), quality.checked, {
+        notBefore: validity.validity.notBefore,
+        notAfter: validity.validity.notAfter,
+        crlPartition: crl_partition,
+      });
+      order = { request: { ...base, email: verified.email } };
+    } catch (error) {
+      if (error instanceof IssuanceError) throw pkiProblem(error.code === 'renewal-mismatch' ? 'renewal-key-mismatch' : error.code, error.detail);
+      throw error;
+    }
+    const ca = this.issuingCas.byId(ca_id);
+    const prepared = [{ order, prepared: this.issuance.prepare(ca, order, cardLifetime(current.facts.cardIssuedAt).capLastSecond) }];
+    const recorded = await this.issuance.record(ca, prepared);
+    const [issued] = await this.issuance.sign(ca, recorded);
+
+    return this.dataSource.transaction(async (manager) => {
+      const locked = (await this.certificates.lockByCardNumber(manager, cardNumber)).find((c) => c.id === current.id);
+      if (!locked || locked.status !== 'valid') {
+        await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the certificate changed state while the e-mail certificate was being signed');
+        throw new ProblemException('certificate-state-changed', HttpStatus.CONFLICT, 'Conflict', 'the certificate changed; try again');
+      }
+      await this.issuance.complete(manager, recorded, [issued], locked.cardId, 'valid');
+      await this.publisher.apply(manager, [locked], { to: 'revoked', reason: 'superseded', suspendedBy: null }, now, {
+        kind: 'holder',
+        id: verified.holderId,
+        detail: { replacedBy: recorded[0].id, reason: 'e-mail added to the certificate' },
+      });
+      await this.publisher.announce(manager, [recorded[0].id]);
+      await manager.query(`UPDATE verification_code SET used_at = $2 WHERE id = $1`, [request.verificationId, now]);
+      const result = { serial: issued.serial.hex, notAfter: issued.notAfter.toISOString(), email: verified.email, pem: issued.pem, superseded: locked.serial.toString('hex') };
+      await appendAudit(manager, {
+        at: now,
+        actorKind: 'holder',
+        actorId: verified.holderId,
+        operation: 'certificate.add-email',
+        subjectKind: 'card',
+        subjectId: cardNumber,
+        before: { serial: result.superseded },
+        after: { serial: result.serial, email: 'added' },
+      });
+      await this.idempotency.complete(request.ticket.principal, request.ticket.key, 201, result, now, manager);
+      request.ticket.completed = true;
+      return result;
+    });
+  }
+
+  private async currentSignatureCertificate(cardNumber: string): Promise<LockedCertificate> {
+    const rows = await this.dataSource.transaction((manager) => this.certificates.lockByCardNumber(manager, cardNumber));
+    const current = rows.filter((c) => c.kind === 'signature' && c.status !== 'revoked').sort((a, b) => b.facts.notAfter.getTime() - a.facts.notAfter.getTime())[0];
+    if (!current) throw notFound('certificate-not-found', 'no live signature certificate on this card');
+    return current;
+  }
+}
+
+function codeHash(verificationId: string, code: string): Buffer {
+  return createHash('sha256').update(`${verificationId}:${code}`).digest();
+}
