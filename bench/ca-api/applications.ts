@@ -115,6 +115,8 @@ async function main(): Promise<void> {
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
   await migrateUp(databaseUrl);
+  // BENCH_LOG_STATEMENTS=1 logs every statement's duration in the server log (to find where time goes).
+  if (process.env.BENCH_LOG_STATEMENTS) await admin.query(`ALTER DATABASE "${name}" SET log_min_duration_statement = 0`);
 
   const passphrase = randomBytes(12).toString('hex');
   const keysDir = join(scratch, 'keys');
@@ -146,6 +148,12 @@ async function main(): Promise<void> {
       CA_API_PORT: String(port),
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
+      // Production requires the notice channels; notices are only queued here (no worker runs), never sent.
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      SMTP_FROM: 'bench <bench@example.tw>',
+      SMS_GATEWAY_URL: 'http://127.0.0.1:9/sms',
+      SMS_GATEWAY_USERNAME: 'bench',
+      SMS_GATEWAY_PASSWORD: 'bench',
       // BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of ca-api (open it in Chrome DevTools).
       ...(process.env.BENCH_CPU_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}` } : {}),
     },

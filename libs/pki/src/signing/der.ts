@@ -104,3 +104,10 @@ export function readDerHeader(bytes: Uint8Array, offset = 0): { tag: number; con
   if (end > bytes.length) throw new RangeError('truncated DER content');
   return { tag, contentStart, end };
 }
+
+/** Raw r||s (PKCS#11 v2.40 §2.3.1, WebCrypto) to DER Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 3279 §2.2.3). */
+export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
+  if (raw.length === 0 || raw.length % 2 !== 0) throw new RangeError(`raw ECDSA signature of odd length ${raw.length}`);
+  const half = raw.length / 2;
+  return derSequence(derUnsignedInteger(raw.subarray(0, half)), derUnsignedInteger(raw.subarray(half)));
+}

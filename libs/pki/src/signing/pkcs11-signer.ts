@@ -27,7 +27,7 @@ import {
 } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { OID } from '../oids';
-import { DER_NULL, derBitString, derObjectIdentifier, derSequence, derUnsignedInteger, readDerHeader } from './der';
+import { DER_NULL, derBitString, derObjectIdentifier, derSequence, derUnsignedInteger, ecdsaRawToDer, readDerHeader } from './der';
 import { SessionPool } from './session-pool';
 import { KeyAlgorithm, SignatureAlgorithm, Signer, SigningError, signatureAlgorithmFor } from './signer';
 
@@ -612,12 +612,7 @@ export async function openPkcs11Signer(
 // ---------------------------------------------------------------------------
 // Helpers
 
-/** Raw r||s (PKCS#11 v2.40 §2.3.1) to DER Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 3279 §2.2.3). */
-export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
-  if (raw.length === 0 || raw.length % 2 !== 0) throw new RangeError(`raw ECDSA signature of odd length ${raw.length}`);
-  const half = raw.length / 2;
-  return derSequence(derUnsignedInteger(raw.subarray(0, half)), derUnsignedInteger(raw.subarray(half)));
-}
+export { ecdsaRawToDer };
 
 function findSlot(pkcs11: pkcs11js.PKCS11, tokenLabel: string, errorLabel: string): Handle {
   let slots: Handle[];

@@ -1,5 +1,6 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, KeyObject, sign as cryptoSign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, KeyObject, webcrypto } from 'node:crypto';
 import { promisify } from 'node:util';
+import { ecdsaRawToDer } from './der';
 import { KeyAlgorithm, SignatureAlgorithm, Signer, SigningError, signatureAlgorithmFor } from './signer';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -12,6 +13,11 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 export class SoftwareSigner implements Signer {
   readonly signatureAlgorithm: SignatureAlgorithm;
   readonly publicKeySpki: Uint8Array;
+  /**
+   * The same key for WebCrypto: subtle.sign runs in libuv's thread pool, so
+   * signatures do not block the event loop and use every core.
+   */
+  private readonly cryptoKey: Promise<webcrypto.CryptoKey>;
 
   private constructor(
     readonly keyLabel: string,
@@ -20,6 +26,12 @@ export class SoftwareSigner implements Signer {
   ) {
     this.signatureAlgorithm = signatureAlgorithmFor(keyAlgorithm);
     this.publicKeySpki = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
+    const algorithm =
+      keyAlgorithm.kind === 'RSA'
+        ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+        : { name: 'ECDSA', namedCurve: keyAlgorithm.curve };
+    this.cryptoKey = Promise.resolve(privateKey.toCryptoKey(algorithm, false, ['sign']) as webcrypto.CryptoKey);
+    this.cryptoKey.catch(() => undefined);
   }
 
   /** Generates a fresh key pair. */
@@ -52,9 +64,11 @@ export class SoftwareSigner implements Signer {
 
   async sign(data: Uint8Array): Promise<Uint8Array> {
     try {
-      const hash = this.signatureAlgorithm === 'ecdsaWithSHA384' ? 'sha384' : 'sha256';
-      // dsaEncoding 'der': X.509 carries the DER Ecdsa-Sig-Value (RFC 3279 §2.2.3).
-      return new Uint8Array(cryptoSign(hash, data, { key: this.privateKey, dsaEncoding: 'der' }));
+      const key = await this.cryptoKey;
+      if (this.keyAlgorithm.kind === 'RSA') return new Uint8Array(await webcrypto.subtle.sign('RSASSA-PKCS1-v1_5', key, data));
+      const hash = this.signatureAlgorithm === 'ecdsaWithSHA384' ? 'SHA-384' : 'SHA-256';
+      // WebCrypto gives r||s; X.509 carries the DER Ecdsa-Sig-Value (RFC 3279 §2.2.3).
+      return ecdsaRawToDer(new Uint8Array(await webcrypto.subtle.sign({ name: 'ECDSA', hash }, key, data)));
     } catch (cause) {
       throw new SigningError(this.keyLabel, 'the signature failed', { cause });
     }
