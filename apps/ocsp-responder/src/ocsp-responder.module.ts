@@ -12,13 +12,16 @@ import {
   openDatabase,
   READINESS_CHECKS,
 } from '@moica/platform';
+import { CrlDistributionModule } from './crl/crl-distribution.module';
+import { OcspService } from './ocsp/ocsp.service';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
 /**
  * The relying parties' service (issue 6: OCSP, issue 7: CRL downloads). It
  * reads from DATABASE_READ_URL (a replica) when set, and holds only the
- * delegated OCSP signers' keys, never a CA key.
+ * delegated OCSP signers' keys, never a CA key. The OCSP routes themselves
+ * are raw Fastify routes registered by main.ts (ocsp/ocsp-http.ts).
  */
 @Module({})
 export class OcspResponderModule implements OnModuleInit, OnApplicationShutdown {
@@ -30,7 +33,11 @@ export class OcspResponderModule implements OnModuleInit, OnApplicationShutdown 
   static forRoot(config: AppConfig, openKey: KeyOpener): DynamicModule {
     return {
       module: OcspResponderModule,
-      imports: [LoggerModule.forRoot(httpLoggerParams('ocsp-responder', config.LOG_LEVEL))],
+      imports: [
+        LoggerModule.forRoot(httpLoggerParams('ocsp-responder', config.LOG_LEVEL)),
+        // CRL downloads (issue 7): /crl/{ca}/{partition|complete}[-delta].crl
+        CrlDistributionModule.forRoot(config),
+      ],
       controllers: [HealthController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -44,10 +51,12 @@ export class OcspResponderModule implements OnModuleInit, OnApplicationShutdown 
           inject: [DataSource],
           useFactory: (ds: DataSource) => new CaKeyRing(ds, openKey, 'ocsp-signer'),
         },
+        // OCSP (issue 6): answers once the key ring is loaded (onApplicationBootstrap).
+        { provide: OcspService, inject: [Clock, CaKeyRing], useFactory: (clock: Clock, ring: CaKeyRing) => new OcspService(config, clock, ring) },
         {
           provide: READINESS_CHECKS,
-          inject: [DataSource, CaKeyRing],
-          useFactory: (ds: DataSource, ring: CaKeyRing) => [new DatabaseReadiness(ds), ring],
+          inject: [DataSource, CaKeyRing, OcspService],
+          useFactory: (ds: DataSource, ring: CaKeyRing, ocsp: OcspService) => [new DatabaseReadiness(ds), ring, ocsp],
         },
       ],
     };

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { appendAudit, AuditRecord } from '@moica/db';
 import { readPublishedCrlDer } from '../../../../db/crl-copy';
 import type { CrlKind } from '../../../../db/crl-publication';
-import { PublicationRequest, requestPublication } from '../../../../db/crl-schedule';
+import { newestCrls, PublicationRequest, requestPublication } from '../../../../db/crl-schedule';
 
 export interface CaRow {
   id: string;
@@ -164,17 +164,20 @@ export class CrlOperatorRepository {
     latest: Array<{ ca: string; kind: CrlKind; partition: number | null; crl_number: string; this_update: Date; next_update: Date }>;
     failing: Array<{ ca: string; kind: CrlKind; publications: number; attempts: number }>;
   }> {
-    const latest = await this.pool.query(
-      `SELECT DISTINCT ON (p.ca_id, p.kind, p.partition) c.name AS ca, p.kind, p.partition, p.crl_number, p.this_update, p.next_update
-         FROM published_crl p JOIN certificate_authority c ON c.id = p.ca_id
-        WHERE c.active AND c.role = 'issuing'
-        ORDER BY p.ca_id, p.kind, p.partition, p.crl_number DESC`,
+    const cas = await this.pool.query<{ id: string; name: string; crl_partitions: number }>(
+      `SELECT id, name, crl_partitions FROM certificate_authority WHERE active AND role = 'issuing' ORDER BY name`,
     );
+    const latest = [];
+    for (const ca of cas.rows) {
+      for (const crl of await newestCrls(this.pool, ca.id, ca.crl_partitions)) {
+        latest.push({ ca: ca.name, kind: crl.kind, partition: crl.partition, crl_number: crl.crlNumber, this_update: crl.thisUpdate, next_update: crl.nextUpdate });
+      }
+    }
     const failing = await this.pool.query(
       `SELECT c.name AS ca, p.kind, count(*)::int AS publications, sum(p.attempts)::int AS attempts
          FROM crl_publication p JOIN certificate_authority c ON c.id = p.ca_id
         WHERE p.state = 'failing' GROUP BY c.name, p.kind`,
     );
-    return { latest: latest.rows, failing: failing.rows };
+    return { latest, failing: failing.rows };
   }
 }

@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { MAX_OCSP_REQUEST_BYTES } from '@moica/pki';
+import type { OcspMetrics, OcspResult } from './ocsp-metrics';
+import { OcspResponder, type OcspAnswer } from './ocsp-responder';
+import type { OcspSigningIdentity } from './ocsp-signing-identity';
+
+/** What the routes need: an answer per request, and the served CAs (GET paths may name one). */
+export interface OcspAnswering {
+  answer(der: Uint8Array): OcspAnswer | Promise<OcspAnswer>;
+  readonly servedIssuers: readonly OcspSigningIdentity[];
+}
+
+const OCSP_RESPONSE_TYPE = 'application/ocsp-response';
+/** RFC 5019 §5: GET requests are for small requests; base64 of our POST limit is more than enough. */
+const MAX_GET_PATH = Math.ceil((MAX_OCSP_REQUEST_BYTES * 4) / 3) * 3;
+
+/**
+ * The OCSP endpoints on their own Fastify instance (no Nest controller,
+ * guard, pipe, interceptor or middleware on the hot path), sharing the
+ * process's one port with the Nest app: the server's request listener sends
+ * `/ocsp...` and `/metrics` here and everything else (health, CRLs) to Nest's
+ * Fastify instance (`routing`), docs/ocsp.md.
+ *
+ *   POST /ocsp, POST /ocsp/<ca>           body: DER OCSPRequest, Content-Type application/ocsp-request (RFC 6960 §A.1)
+ *   GET  /ocsp/<url-encoded base64 DER>   RFC 5019 §5 (also under /ocsp/<ca>/...)
+ *   GET  /metrics                         Prometheus
+ *
+ * Every OCSP request, parsed or not, gets 200 with an OCSPResponse
+ * (RFC 6960 §2.3: malformedRequest, unauthorized, tryLater are OCSP
+ * statuses); HTTP errors are for what is not an OCSP request at all: 415
+ * wrong content type, 413 body over 64 KiB, 400 bad URL, 404 no route.
+ */
+export function createOcspServer(
+  responder: OcspAnswering,
+  metrics: OcspMetrics,
+  now: () => Date,
+  others: (request: IncomingMessage, response: ServerResponse) => void,
+): FastifyInstance {
+  const instance = Fastify({
+    logger: false,
+    bodyLimit: MAX_OCSP_REQUEST_BYTES,
+    // Same keep-alive behaviour as a load balancer in front expects; headers are small.
+    keepAliveTimeout: 72_000,
+    serverFactory: (handler) =>
+      createServer((request, response) => {
+        const url = request.url ?? '';
+        if (url.startsWith('/ocsp') || url === '/metrics') handler(request, response);
+        else others(request, response);
+      }),
+  });
+  registerOcspRoutes(instance, responder, metrics, now);
+  return instance;
+}
+
+/** Registers the OCSP routes on `instance` (in an encapsulated context). */
+export function registerOcspRoutes(
+  instance: FastifyInstance,
+  responder: OcspAnswering,
+  metrics: OcspMetrics,
+  now: () => Date,
+): void {
+  void instance.register(async (ocsp) => {
+    ocsp.removeAllContentTypeParsers();
+    ocsp.addContentTypeParser('application/ocsp-request', { parseAs: 'buffer', bodyLimit: MAX_OCSP_REQUEST_BYTES }, (_request, body, done) =>
+      done(null, body),
+    );
+    ocsp.setErrorHandler((error: { statusCode?: number; code?: string }, request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      metrics.observe(request.method === 'GET' ? 'GET' : 'POST', 'httpError', 0);
+      void reply.code(status).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(`${status} ${error.code ?? 'bad request'}\n`);
+    });
+
+    const post = (request: FastifyRequest, reply: FastifyReply) => {
+      const started = performance.now();
+      const body = request.body as Buffer | undefined;
+      if (!Buffer.isBuffer(body)) return send(reply, 'POST', started, { der: EMPTY_MALFORMED, result: 'malformedRequest' });
+      return reply_(reply, 'POST', started, responder.answer(body));
+    };
+    ocsp.post('/ocsp', post);
+    ocsp.post('/ocsp/:ca', post);
+
+    ocsp.get('/ocsp/*', (request, reply) => {
+      const started = performance.now();
+      const der = decodeGetPath(request.url, responder);
+      if (!der) return send(reply, 'GET', started, { der: EMPTY_MALFORMED, result: 'malformedRequest' });
+      return reply_(reply, 'GET', started, responder.answer(der));
+    });
+
+    ocsp.get('/metrics', (_request, reply) => {
+      void reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(metrics.render());
+    });
+  });
+
+  function reply_(reply: FastifyReply, method: 'GET' | 'POST', started: number, answer: OcspAnswer | Promise<OcspAnswer>) {
+    if (answer instanceof Promise) return answer.then((value) => send(reply, method, started, value));
+    return send(reply, method, started, answer);
+  }
+
+  function send(reply: FastifyReply, method: 'GET' | 'POST', started: number, answer: OcspAnswer): FastifyReply {
+    reply.header('content-type', OCSP_RESPONSE_TYPE);
+    const entry = answer.cacheable;
+    if (entry) {
+      // RFC 5019 §6.2: caches may keep the response until its nextUpdate, no longer.
+      const nowMs = now().getTime();
+      const maxAge = Math.max(0, Math.floor((entry.nextUpdate - nowMs) / 1000));
+      reply.header('cache-control', `max-age=${maxAge}, public, no-transform, must-revalidate`);
+      const dates = (entry.httpDates ??= [new Date(entry.thisUpdate).toUTCString(), new Date(entry.nextUpdate).toUTCString()]);
+      reply.header('last-modified', dates[0]);
+      reply.header('expires', dates[1]);
+      reply.header('etag', OcspResponder.etagOf(entry));
+    } else {
+      // Nonced and error responses are for one request only.
+      reply.header('cache-control', 'no-store');
+    }
+    metrics.observe(method, answer.result as OcspResult, (performance.now() - started) / 1000);
+    return reply.send(Buffer.isBuffer(answer.der) ? answer.der : Buffer.from(answer.der.buffer, answer.der.byteOffset, answer.der.length));
+  }
+}
+
+const EMPTY_MALFORMED = Uint8Array.of(0x30, 0x03, 0x0a, 0x01, 0x01);
+
+/**
+ * The DER of an RFC 5019 §5 GET: `/ocsp/[<ca>/]<url-encoded base64>`.
+ * Base64 may itself contain '/', so a first segment is dropped only when it
+ * names a served CA. Undefined when the path is not base64 of something.
+ */
+export function decodeGetPath(url: string, responder: OcspAnswering): Uint8Array | undefined {
+  const query = url.indexOf('?');
+  let rest = (query < 0 ? url : url.slice(0, query)).slice('/ocsp/'.length);
+  if (rest.length === 0 || rest.length > MAX_GET_PATH) return undefined;
+  const slash = rest.indexOf('/');
+  if (slash > 0) {
+    const first = rest.slice(0, slash);
+    if (responder.servedIssuers.some((identity) => encodeURIComponent(identity.caName) === first)) rest = rest.slice(slash + 1);
+  }
+  let text: string;
+  try {
+    text = decodeURIComponent(rest);
+  } catch {
+    return undefined;
+  }
+  // Strict base64 (RFC 4648 §4), padding optional; some clients send spaces for '+' (form-encoding habits).
+  text = text.replace(/ /g, '+');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
+  const der = Buffer.from(text, 'base64');
+  return der.length > 0 ? der : undefined;
+}
