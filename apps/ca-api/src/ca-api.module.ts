@@ -16,6 +16,7 @@ import {
   UserCodeHasher,
 } from '@moica/platform';
 import { AuthGuard } from './auth/auth.guard';
+import { CRL_OPERATOR_CONTROLLERS, CRL_OPERATOR_PROVIDERS } from './crl/crl-operator.module';
 import { CertificateIssuanceService } from './certificates/certificate-issuance.service';
 import { IssuingCaService } from './certificates/issuing-ca.service';
 import { SharedPrimeRepository } from './certificates/shared-prime.repository';
@@ -80,6 +81,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         OnlineCardController,
         CounterHolderServicesController,
         OnlineUserCodeController,
+        ...CRL_OPERATOR_CONTROLLERS,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -116,6 +118,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         RenewalService,
         HolderServicesService,
         EmailCertificateService,
+        ...CRL_OPERATOR_PROVIDERS,
         { provide: NOTIFICATION_CHANNELS, useFactory: () => notificationChannelsFromConfig(config).channels },
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],
