@@ -35,6 +35,7 @@ import { CounterRenewalController, OnlineCardController } from './online/renewal
 import { RenewalService } from './online/renewal.service';
 import { EmailCertificateService } from './online/email-certificate.service';
 import { AuditController } from './operator/audit.controller';
+import { JobQueueController } from './operator/job-queue.controller';
 import { CertificateAuthorityController } from './operator/certificate-authority.controller';
 import { CertificateLookupController } from './public/certificate-lookup.controller';
 import { ApplicationController } from './registration/application.controller';
@@ -82,6 +83,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         CounterHolderServicesController,
         OnlineUserCodeController,
         ...CRL_OPERATOR_CONTROLLERS,
+        JobQueueController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },

@@ -117,6 +117,14 @@ describe('card lifecycle over HTTP', () => {
     );
     const jobs = await api.pool.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE task_identifier LIKE 'notice-%'`);
     expect(jobs.rows[0].n).toBeGreaterThanOrEqual(3);
+    // Operators see the queue, without addresses; clerks may not.
+    const queue = await api.call('GET', '/v1/operator/jobs', { token: api.tokens.operator });
+    expect(queue.status).toBe(200);
+    expect(queue.body.pendingJobs.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(queue.body)).not.toMatch(/@example\.tw|0933000000/);
+    const metrics = await api.call('GET', '/v1/operator/jobs/metrics', { token: api.tokens.auditor });
+    expect(metrics.body).toMatch(/moica_worker_jobs/);
+    expect((await api.call('GET', '/v1/operator/jobs', { token: api.tokens.clerk })).status).toBe(403);
   });
 
   it('refuses to resume a certificate that is not suspended, and an unknown card', async () => {
