@@ -43,6 +43,7 @@ curl -s -X POST -H 'content-type: application/ocsp-request' --data-binary @"$KEY
   "http://127.0.0.1:$OURS_PORT/ocsp" -o "$KEYS/one-response.der"
 node dist/bench/ocsp/static-server.js $STATIC_PORT "$KEYS/one-response.der" > /dev/null 2>&1 &
 PIDS+=($!)
+until curl -s -o /dev/null -X POST -H 'content-type: application/ocsp-request' --data-binary @"$KEYS/one-request.der" "http://127.0.0.1:$STATIC_PORT/ocsp"; do sleep 0.5; done
 
 # cfssl ocspserve: our stored responses, exported as base64 DER lines; one core (GOMAXPROCS=1) like ours.
 if [[ "$PEERS" == *cfssl* ]]; then

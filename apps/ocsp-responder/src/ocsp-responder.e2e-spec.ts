@@ -281,6 +281,21 @@ describeWithTools(['openssl'], 'OCSP responder with openssl ocsp (two responder 
     expect(stored.rows[0].n).toBe(0);
   });
 
+  it('also follows a NOTIFY that carries only the certificate id (reads the status itself)', async () => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query(
+      `UPDATE certificate SET status = 'suspended', revoked_at = $2, revocation_reason = 6, suspended_by = 'holder' WHERE id = $1`,
+      [ids['late'], new Date('2026-11-04T10:00:00Z')],
+    );
+    await client.query(`SELECT pg_notify('certificate_status', $1)`, [ids['late']]);
+    await client.query('COMMIT');
+    await client.end();
+    const times = await waitForAll('late', /late\.pem: revoked[\s\S]*certificateHold/);
+    for (const ms of times) expect(ms).toBeLessThan(2000);
+  });
+
   it('keeps answering status changes after its notification connection is cut', async () => {
     await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'moica-ocsp-listener' AND datname = current_database()`);
     await new Promise((resolve) => setTimeout(resolve, 1500));

@@ -9,6 +9,8 @@ export interface CertificateStatusListenerOptions {
   /** The primary (NOTIFY is not replicated to read replicas). */
   databaseUrl: string;
   onNotice: (notice: CertificateStatusNotice) => void;
+  /** A bare certificate id as payload (an announcement made without announceStatusChange): read the rest. */
+  onCertificateId?: (certificateId: string) => void;
   /**
    * After a reconnection: notices may have been missed while the connection
    * was down; the handler re-reads the changes since `since` (epoch ms).
@@ -16,6 +18,8 @@ export interface CertificateStatusListenerOptions {
   onGap: (since: number) => Promise<void>;
   log: (level: 'info' | 'warn', message: string, error?: unknown) => void;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * LISTEN certificate_status (db/certificate-status-change.ts) on a
@@ -59,6 +63,7 @@ export class CertificateStatusListener {
       if (message.channel !== CERTIFICATE_STATUS_CHANNEL) return;
       const notice = parseCertificateStatusNotice(message.payload);
       if (notice) this.options.onNotice(notice);
+      else if (message.payload && UUID.test(message.payload)) this.options.onCertificateId?.(message.payload);
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));

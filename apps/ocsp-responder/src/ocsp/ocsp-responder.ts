@@ -132,7 +132,8 @@ export class OcspResponder {
     let loaded = 0;
     const worker = async () => {
       for (let range = ranges.shift(); range !== undefined; range = ranges.shift()) {
-        loaded += await this.warmRange(range, pageSize);
+        const count = await this.warmRange(range, pageSize); // not `loaded += await`: the ranges run concurrently
+        loaded += count;
         if (this.options.cache.byteSize > 0.85 * this.options.cache.maxBytesValue) return;
       }
     };

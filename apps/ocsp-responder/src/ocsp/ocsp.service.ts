@@ -95,6 +95,10 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
         this.metrics.notifications++;
         responder.applyNotice(notice);
       },
+      onCertificateId: (id) => {
+        this.metrics.notifications++;
+        void this.applyChangedCertificate(responder, id);
+      },
       onGap: (since) => this.replayGap(responder, since),
       log: (level, message, error) => this.throttledLog(level, message, error),
     });
@@ -130,6 +134,19 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
     } catch (error) {
       this.warmedUp = 'failed';
       this.throttledLog('warn', 'OCSP cache warm-up failed; answering from PostgreSQL', error);
+    }
+  }
+
+  /** A notice that carries only the certificate id: read its status (from the primary's view of the read pool). */
+  private async applyChangedCertificate(responder: OcspResponder, id: string): Promise<void> {
+    try {
+      const { rows } = await this.pool.query<{ id: string; ca: string; serial: string; status: string; revoked_at: Date | null; reason: number | null }>(
+        `SELECT id, ca_id AS ca, encode(serial, 'hex') AS serial, status, revoked_at, revocation_reason AS reason FROM certificate WHERE id = $1`,
+        [id],
+      );
+      for (const row of rows) responder.applyNotice({ ...row, revokedAt: row.revoked_at?.toISOString() ?? null });
+    } catch (error) {
+      this.throttledLog('warn', `could not read the status of changed certificate ${id}`, error);
     }
   }
 
