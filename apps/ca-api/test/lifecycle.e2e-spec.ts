@@ -152,6 +152,9 @@ describe('card lifecycle over HTTP', () => {
     expect(fifth.headers.get('retry-after')).toBe('900');
     const evenRight = await online('resumption', 'Ab%123@x');
     expect(evenRight.status).toBe(423);
+    // The lock-out is the card's (issue 5: per card).
+    const lock = await api.pool.query(`SELECT user_code_locked_until FROM card WHERE card_number = $1`, [cardNumber]);
+    expect(lock.rows[0].user_code_locked_until.getTime()).toBe(api.clock.now().getTime() + 15 * 60_000);
     api.clock.advance(15 * 60_000 + 1000);
     expect((await online('resumption', 'Ab%123@x')).status).toBe(200);
     expect(await statuses(cardNumber)).toEqual(['valid', 'valid']);

@@ -59,6 +59,8 @@ export class HolderServicesService {
         `UPDATE holder SET user_code_hash = $2, user_code_failures = 0, user_code_locked_until = NULL, updated_at = $3 WHERE id = $1`,
         [holderId, hash, this.clock.now()],
       );
+      // A new user code also lifts the lock-out of the holder's cards (DOMAIN.md: the reset unblocks).
+      await manager.query(`UPDATE card SET user_code_failures = 0, user_code_locked_until = NULL WHERE holder_id = $1`, [holderId]);
       return { result: { cardNumber: request.cardNumber, userCode: 'reset' as const }, after: { userCode: 'reset' } };
     });
   }
