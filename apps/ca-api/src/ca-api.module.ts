@@ -36,6 +36,7 @@ import { RenewalService } from './online/renewal.service';
 import { EmailCertificateService } from './online/email-certificate.service';
 import { AuditController } from './operator/audit.controller';
 import { JobQueueController } from './operator/job-queue.controller';
+import { KeyOperationsController } from './operator/key-operations.controller';
 import { CertificateAuthorityController } from './operator/certificate-authority.controller';
 import { CertificateLookupController } from './public/certificate-lookup.controller';
 import { ApplicationController } from './registration/application.controller';
@@ -84,6 +85,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         OnlineUserCodeController,
         ...CRL_OPERATOR_CONTROLLERS,
         JobQueueController,
+        KeyOperationsController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },

@@ -138,6 +138,11 @@ export class EnvironmentVariables {
   @Max(25)
   NOTICE_MAX_ATTEMPTS: number = 10;
 
+  /** Approvals (counting the requester) that a key operation needs: at least 2 (docs/key-ceremony.md). */
+  @IsInt()
+  @Min(2, { message: 'KEY_CEREMONY_QUORUM must be at least 2: one operator alone never creates or uses a CA key' })
+  KEY_CEREMONY_QUORUM: number = 2;
+
   /**
    * Test-only fault injection: `stall-after-record=<seconds>` makes issuance
    * wait after recording the to-be-signed certificates, so a test can kill
