@@ -45,6 +45,7 @@ import { HolderRepository } from './registration/holder.repository';
 import { APP_CONFIG, KEY_OPENER, NOTIFICATION_CHANNELS } from './tokens';
 import { CounterHolderServicesController, OnlineUserCodeController } from './holder-services/holder-services.controller';
 import { HolderServicesService } from './holder-services/holder-services.service';
+import { VerificationCodeRepository } from './holder-services/verification-code.repository';
 import { notificationChannelsFromConfig } from './notifications/channels-from-config';
 import { prepareJobQueue } from './notifications/job-queue';
 import { Pool } from 'pg';
@@ -121,6 +122,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         CardSignatureService,
         RenewalService,
         HolderServicesService,
+        VerificationCodeRepository,
         EmailCertificateService,
         ...CRL_OPERATOR_PROVIDERS,
         { provide: NOTIFICATION_CHANNELS, useFactory: () => notificationChannelsFromConfig(config).channels },

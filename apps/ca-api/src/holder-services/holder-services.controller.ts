@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@
 import type { Channel } from '@moica/policy';
 import { ProblemException, Public } from '@moica/platform';
 import { Roles } from '../auth/roles.decorator';
+import { counterChannel } from '../common/counter-channel';
 import { ProblemResponses } from '../common/problem-responses';
 import { Idempotent, IdempotentRequest } from '../idempotency/idempotency.interceptor';
 import { CardSignatureService } from '../online/card-signature.service';
@@ -13,7 +14,7 @@ import { HolderServicesService } from './holder-services.service';
 function counter(request: IdempotentRequest, cardNumber: string, delegation?: DelegationRecord) {
   if (!/^[A-Z0-9]{8,20}$/.test(cardNumber)) throw new ProblemException('invalid-request', HttpStatus.BAD_REQUEST, 'Bad Request', 'bad card number');
   const principal = request.principal!;
-  const channel: Channel = delegation ? (delegation.holderCardPresented ? 'delegate-with-card' : 'delegate-without-card') : 'holder-in-person';
+  const channel: Channel = counterChannel(delegation);
   const actor: LifecycleActor = { kind: principal.role as 'clerk', id: principal.staffId, officeId: principal.officeId };
   return { cardNumber, channel, actor, delegation, ticket: request.idempotency! };
 }

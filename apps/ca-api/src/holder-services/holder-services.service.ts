@@ -1,5 +1,4 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { Channel, checkEmailAddress, checkMobileNumber, checkUserCode, decideHolderService, HolderServiceOperation } from '@moica/policy';
 import { appendAudit } from '@moica/db';
@@ -13,10 +12,8 @@ import type { DelegationRecord, LifecycleActor } from '../lifecycle/lifecycle.se
 import { TransportNotificationChannels } from '../notifications/notification-channels';
 import { NOTIFICATION_CHANNELS } from '../tokens';
 import { enqueueNotice } from '../notifications/enqueue-notice';
+import { VERIFICATION_MINUTES, VerificationCodeRepository } from './verification-code.repository';
 
-/** Verification codes: 6 digits, 10 minutes, 5 tries. */
-export const VERIFICATION_MINUTES = 10;
-export const VERIFICATION_ATTEMPTS = 5;
 
 export type ContactKind = 'mobile' | 'email';
 
@@ -48,6 +45,7 @@ export class HolderServicesService {
     private readonly idempotency: IdempotencyRepository,
     private readonly userCodes: UserCodeHasher,
     @Inject(NOTIFICATION_CHANNELS) private readonly channels: TransportNotificationChannels,
+    private readonly verificationCodes: VerificationCodeRepository,
   ) {}
 
   async resetUserCode(request: Request & { newUserCode: string }): Promise<{ cardNumber: string; userCode: 'reset' }> {
@@ -91,18 +89,14 @@ export class HolderServicesService {
         `${request.kind === 'mobile' ? 'SMS' : 'e-mail'} is not configured on this CA`,
       );
     }
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const operation = request.kind === 'mobile' ? 'change-mobile-number' : 'change-contact-email';
+    let code = '';
     const started = await this.inTransaction(request, operation, async (manager, holderId) => {
-      const expiresAt = new Date(this.clock.now().getTime() + VERIFICATION_MINUTES * 60_000);
-      const rows: Array<{ id: string }> = await manager.query(
-        `INSERT INTO verification_code (holder_id, purpose, new_value, code_hash, expires_at, created_at) VALUES ($1, $2, $3, '\\x', $4, $5) RETURNING id`,
-        [holderId, operation, normalised, expiresAt, this.clock.now()],
-      );
-      await manager.query(`UPDATE verification_code SET code_hash = $2 WHERE id = $1`, [rows[0].id, codeHash(rows[0].id, code)]);
+      const created = await this.verificationCodes.create(manager, { holderId, purpose: operation, value: normalised, now: this.clock.now() });
+      code = created.code;
       return {
-        result: { verificationId: rows[0].id, expiresAt: expiresAt.toISOString(), sentTo: mask(request.kind, normalised) },
-        after: { verificationId: rows[0].id, pending: operation },
+        result: { verificationId: created.id, expiresAt: created.expiresAt.toISOString(), sentTo: mask(request.kind, normalised) },
+        after: { verificationId: created.id, pending: operation },
       };
     });
     const text = `【內政部憑證管理中心】驗證碼 ${code}，${VERIFICATION_MINUTES} 分鐘內有效。Your MOICA verification code is ${code}.`;
@@ -120,40 +114,19 @@ export class HolderServicesService {
   }
 
   async confirmContactChange(request: Request & { verificationId: string; code: string }): Promise<{ cardNumber: string; changed: string; value: string }> {
-    const rows: Array<{ purpose: string; holder_id: string }> = await this.dataSource.query(
-      `SELECT purpose, holder_id FROM verification_code WHERE id = $1`,
-      [/^[0-9a-f-]{36}$/i.test(request.verificationId) ? request.verificationId : '00000000-0000-0000-0000-000000000000'],
-    );
-    if (!rows[0]) throw notFound('verification-not-found', 'unknown verification');
-    const operation = rows[0].purpose as HolderServiceOperation;
-    // A wrong code is counted even though the request is refused: a separate transaction.
-    const verdict = await this.dataSource.transaction(async (manager) => {
-      const locked: Array<{ code_hash: Buffer; attempts: number; expires_at: Date; used_at: Date | null; new_value: string }> = await manager.query(
-        `SELECT code_hash, attempts, expires_at, used_at, new_value FROM verification_code WHERE id = $1 FOR UPDATE`,
-        [request.verificationId],
-      );
-      const v = locked[0];
-      if (v.used_at || v.expires_at <= this.clock.now() || v.attempts >= VERIFICATION_ATTEMPTS) return { ok: false as const, code: 'verification-expired' };
-      const given = codeHash(request.verificationId, request.code);
-      if (!timingSafeEqual(given, v.code_hash)) {
-        await manager.query(`UPDATE verification_code SET attempts = attempts + 1 WHERE id = $1`, [request.verificationId]);
-        return { ok: false as const, code: 'verification-code-incorrect' };
-      }
-      return { ok: true as const, value: v.new_value };
-    });
+    // A wrong code is counted even though the request is refused (the check commits on its own).
+    const verdict = await this.verificationCodes.check(request.verificationId, request.code, this.clock.now());
+    if (!verdict.ok && verdict.code === 'verification-not-found') throw notFound('verification-not-found', 'unknown verification');
     if (!verdict.ok) {
       throw new ProblemException(verdict.code, HttpStatus.UNPROCESSABLE_ENTITY, 'Verification failed', verdict.code === 'verification-expired'
         ? 'the code expired, was used, or had too many wrong tries; start again'
         : 'the code is wrong');
     }
+    const operation = verdict.purpose as HolderServiceOperation;
     const column = operation === 'change-mobile-number' ? 'mobile' : 'contact_email';
     return this.inTransaction(request, operation, async (manager, holderId) => {
-      if (holderId !== rows[0].holder_id) throw notFound('verification-not-found', 'unknown verification for this card');
-      const [, used]: [unknown, number] = await manager.query(
-        `UPDATE verification_code SET used_at = $2 WHERE id = $1 AND used_at IS NULL`,
-        [request.verificationId, this.clock.now()],
-      );
-      if (used !== 1) throw new ProblemException('verification-expired', HttpStatus.UNPROCESSABLE_ENTITY, 'Verification failed', 'already used');
+      if (holderId !== verdict.holderId) throw notFound('verification-not-found', 'unknown verification for this card');
+      if (!(await this.verificationCodes.markUsed(manager, request.verificationId, this.clock.now()))) throw new ProblemException('verification-expired', HttpStatus.UNPROCESSABLE_ENTITY, 'Verification failed', 'already used');
       const previous: Array<{ mobile: string; contact_email: string }> = await manager.query(`SELECT mobile, contact_email FROM holder WHERE id = $1`, [holderId]);
       await manager.query(`UPDATE holder SET ${column} = $2, updated_at = $3 WHERE id = $1`, [holderId, verdict.value, this.clock.now()]);
       // Issue 8: "contact details changed", to the old and the new address.
@@ -213,9 +186,6 @@ function latest(rows: LockedCertificate[]): LockedCertificate | undefined {
   return [...rows].sort((a, b) => b.facts.notAfter.getTime() - a.facts.notAfter.getTime() || (a.status === 'revoked' ? 1 : -1))[0];
 }
 
-function codeHash(verificationId: string, code: string): Buffer {
-  return createHash('sha256').update(`${verificationId}:${code}`).digest();
-}
 
 function mask(kind: ContactKind, value: string): string {
   if (kind === 'mobile') return value.replace(/^(\d{4})\d+(\d{3})$/, '$1***$2');

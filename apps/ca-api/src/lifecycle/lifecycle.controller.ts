@@ -1,9 +1,10 @@
 import { Body, Controller, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Channel, HOLDER_GROUND_REASONS, LifecycleEvent } from '@moica/policy';
+import { HOLDER_GROUND_REASONS, LifecycleEvent } from '@moica/policy';
 import { ProblemException, Public } from '@moica/platform';
 import { Roles } from '../auth/roles.decorator';
 import type { StaffPrincipal } from '../auth/principal';
+import { counterChannel } from '../common/counter-channel';
 import { ProblemResponses } from '../common/problem-responses';
 import { Idempotent, IdempotentRequest } from '../idempotency/idempotency.interceptor';
 import { ClientRateLimiter } from './client-rate-limiter';
@@ -23,10 +24,6 @@ function counterActor(principal: StaffPrincipal): LifecycleActor {
   return { kind: principal.role as LifecycleActor['kind'], id: principal.staffId, officeId: principal.officeId };
 }
 
-function counterChannel(dto: CounterStatusChangeDto): Channel {
-  if (!dto.delegation) return 'holder-in-person';
-  return dto.delegation.holderCardPresented ? 'delegate-with-card' : 'delegate-without-card';
-}
 
 function checkCardNumber(cardNumber: string): void {
   if (!CARD_NUMBER.test(cardNumber)) {
@@ -46,7 +43,7 @@ export class CounterLifecycleController {
     return this.lifecycle.change({
       cardNumber,
       event,
-      channel: counterChannel(dto),
+      channel: counterChannel(dto.delegation),
       actor: counterActor(request.principal!),
       delegation: dto.delegation,
       invalidityDate: extra.invalidityDate ? new Date(extra.invalidityDate) : undefined,

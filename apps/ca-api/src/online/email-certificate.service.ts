@@ -1,11 +1,11 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { cardLifetime, checkEmailAddress, decideHolderService, emailCertificateValidity, floorToSecond } from '@moica/policy';
-import { checkRenewalKeyQuality, IssuanceError, parseCertificationRequest, renewalRequest } from '@moica/pki';
+import { checkRenewalKeyQuality, IssuanceError, renewalRequest } from '@moica/pki';
 import { appendAudit } from '@moica/db';
 import { Clock, ProblemException } from '@moica/platform';
 import { CertificateIssuanceService } from '../certificates/certificate-issuance.service';
+import { parseCardRequest } from '../certificates/card-request';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { notFound, pkiProblem, refusalProblem } from '../common/refusals';
 import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
@@ -15,9 +15,8 @@ import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publ
 import { TransportNotificationChannels } from '../notifications/notification-channels';
 import { NOTIFICATION_CHANNELS } from '../tokens';
 import { CardSignatureProof } from './card-signature.service';
+import { VERIFICATION_MINUTES, VerificationCodeRepository } from '../holder-services/verification-code.repository';
 
-const CODE_MINUTES = 10;
-const CODE_ATTEMPTS = 5;
 
 /**
  * DOMAIN.md: the e-mail address is not in the certificate by default; the
@@ -37,6 +36,7 @@ export class EmailCertificateService {
     private readonly publisher: CertificateStatusPublisher,
     private readonly idempotency: IdempotencyRepository,
     @Inject(NOTIFICATION_CHANNELS) private readonly channels: TransportNotificationChannels,
+    private readonly verificationCodes: VerificationCodeRepository,
   ) {}
 
   async start(proof: CardSignatureProof, email: string): Promise<{ verificationId: string; expiresAt: string }> {
@@ -48,41 +48,24 @@ export class EmailCertificateService {
     if (!this.channels.configured.email) {
       throw new ProblemException('verification-channel-unavailable', HttpStatus.SERVICE_UNAVAILABLE, 'Cannot send the code', 'e-mail is not configured on this CA');
     }
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    const expiresAt = new Date(this.clock.now().getTime() + CODE_MINUTES * 60_000);
-    const rows: Array<{ id: string }> = await this.dataSource.query(
-      `INSERT INTO verification_code (holder_id, purpose, new_value, code_hash, expires_at, created_at)
-       VALUES ($1, 'add-email-to-certificate', $2, '\\x', $3, $4) RETURNING id`,
-      [proof.holderId, checked.email, expiresAt, this.clock.now()],
-    );
-    await this.dataSource.query(`UPDATE verification_code SET code_hash = $2 WHERE id = $1`, [rows[0].id, codeHash(rows[0].id, code)]);
+    const { id, code, expiresAt } = await this.verificationCodes.create(this.dataSource, {
+      holderId: proof.holderId,
+      purpose: 'add-email-to-certificate',
+      value: checked.email,
+      now: this.clock.now(),
+    });
     await this.channels.sendEmail({
       to: checked.email,
       subject: '憑證加註電子郵件驗證碼 / Verification code',
-      text: `【內政部憑證管理中心】驗證碼 ${code}，${CODE_MINUTES} 分鐘內有效。Your MOICA verification code is ${code}.`,
-      idempotencyKey: rows[0].id,
+      text: `【內政部憑證管理中心】驗證碼 ${code}，${VERIFICATION_MINUTES} 分鐘內有效。Your MOICA verification code is ${code}.`,
+      idempotencyKey: id,
     });
-    return { verificationId: rows[0].id, expiresAt: expiresAt.toISOString() };
+    return { verificationId: id, expiresAt: expiresAt.toISOString() };
   }
 
   async confirm(request: { verificationId: string; code: string; csr: string; ticket: IdempotencyTicket }): Promise<{ serial: string; notAfter: string; email: string; pem: string; superseded: string }> {
-    const verified = await this.dataSource.transaction(async (manager) => {
-      const rows: Array<{ holder_id: string; new_value: string; code_hash: Buffer; attempts: number; expires_at: Date; used_at: Date | null }> = await manager.query(
-        `SELECT holder_id, new_value, code_hash, attempts, expires_at, used_at FROM verification_code
-          WHERE id = $1 AND purpose = 'add-email-to-certificate' FOR UPDATE`,
-        [/^[0-9a-f-]{36}$/i.test(request.verificationId) ? request.verificationId : '00000000-0000-0000-0000-000000000000'],
-      );
-      const v = rows[0];
-      if (!v) return { problem: 'verification-not-found' };
-      if (v.used_at || v.expires_at <= this.clock.now() || v.attempts >= CODE_ATTEMPTS) return { problem: 'verification-expired' };
-      if (!timingSafeEqual(codeHash(request.verificationId, request.code), v.code_hash)) {
-        await manager.query(`UPDATE verification_code SET attempts = attempts + 1 WHERE id = $1`, [request.verificationId]);
-        return { problem: 'verification-code-incorrect' };
-      }
-      return { holderId: v.holder_id, email: v.new_value };
-    });
-    if ('problem' in verified) throw new ProblemException(verified.problem!, HttpStatus.UNPROCESSABLE_ENTITY, 'Verification failed', verified.problem);
-
+    const verified = await this.verificationCodes.check(request.verificationId, request.code, this.clock.now(), 'add-email-to-certificate');
+    if (!verified.ok) throw new ProblemException(verified.code, HttpStatus.UNPROCESSABLE_ENTITY, 'Verification failed', verified.code);
     const cards: Array<{ card_number: string }> = await this.dataSource.query(
       `SELECT k.card_number FROM card k JOIN certificate c ON c.card_id = k.id
         WHERE k.holder_id = $1 AND c.kind = 'signature' AND c.status = 'valid' ORDER BY c.not_after DESC LIMIT 1`,
@@ -94,9 +77,8 @@ export class EmailCertificateService {
     const current = await this.currentSignatureCertificate(cardNumber);
     const validity = emailCertificateValidity(current.facts, now);
     if (!validity.allowed) throw refusalProblem(validity);
-    const csr = parseCertificationRequest(request.csr.includes('-----BEGIN') ? request.csr : new Uint8Array(Buffer.from(request.csr, 'base64')));
-    if (!csr.ok) throw pkiProblem(csr.code, csr.detail);
-    const quality = checkRenewalKeyQuality(csr.csr.publicKey);
+    const csr = parseCardRequest(request.csr, 'signature');
+    const quality = checkRenewalKeyQuality(csr.publicKey);
     if (!quality.ok) throw pkiProblem(quality.code, quality.detail);
     const [{ der, crl_partition, ca_id }]: Array<{ der: Buffer; crl_partition: number; ca_id: string }> = await this.dataSource.query(
       `SELECT der, crl_partition, ca_id FROM certificate WHERE id = $1`,
@@ -109,7 +91,7 @@ export class EmailCertificateService {
         notAfter: validity.validity.notAfter,
         crlPartition: crl_partition,
       });
-      order = { request: { ...base, email: verified.email } };
+      order = { request: { ...base, email: verified.value } };
     } catch (error) {
       if (error instanceof IssuanceError) throw pkiProblem(error.code === 'renewal-mismatch' ? 'renewal-key-mismatch' : error.code, error.detail);
       throw error;
@@ -132,8 +114,8 @@ export class EmailCertificateService {
         detail: { replacedBy: recorded[0].id, reason: 'e-mail added to the certificate' },
       });
       await this.publisher.announce(manager, [recorded[0].id]);
-      await manager.query(`UPDATE verification_code SET used_at = $2 WHERE id = $1`, [request.verificationId, now]);
-      const result = { serial: issued.serial.hex, notAfter: issued.notAfter.toISOString(), email: verified.email, pem: issued.pem, superseded: locked.serial.toString('hex') };
+      await this.verificationCodes.markUsed(manager, request.verificationId, now);
+      const result = { serial: issued.serial.hex, notAfter: issued.notAfter.toISOString(), email: verified.value, pem: issued.pem, superseded: locked.serial.toString('hex') };
       await appendAudit(manager, {
         at: now,
         actorKind: 'holder',
@@ -156,8 +138,4 @@ export class EmailCertificateService {
     if (!current) throw notFound('certificate-not-found', 'no live signature certificate on this card');
     return current;
   }
-}
-
-function codeHash(verificationId: string, code: string): Buffer {
-  return createHash('sha256').update(`${verificationId}:${code}`).digest();
 }

@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Param, Post, Req } from '@nestj
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ProblemException, Public } from '@moica/platform';
 import { Roles } from '../auth/roles.decorator';
+import { counterChannel } from '../common/counter-channel';
 import { ProblemResponses } from '../common/problem-responses';
 import { Idempotent, IdempotentRequest } from '../idempotency/idempotency.interceptor';
 import { CardSignatureService } from './card-signature.service';
@@ -30,7 +31,7 @@ export class CounterRenewalController {
     return this.renewals.renew({
       cardNumber,
       csrs: dto.csrs,
-      channel: dto.delegation ? (dto.delegation.holderCardPresented ? 'delegate-with-card' : 'delegate-without-card') : 'holder-in-person',
+      channel: counterChannel(dto.delegation),
       actor: { kind: principal.role as 'clerk', id: principal.staffId, officeId: principal.officeId },
       delegation: dto.delegation,
       ticket: request.idempotency!,

@@ -3,15 +3,14 @@ import { DataSource } from 'typeorm';
 import { cardLifetime, Channel, decideRenewal, floorToSecond } from '@moica/policy';
 import {
   CertificateKind,
-  CertificationRequest,
   checkRenewalKeyQuality,
   IssuanceError,
-  parseCertificationRequest,
   renewalRequest,
 } from '@moica/pki';
 import { appendAudit } from '@moica/db';
 import { Clock, ProblemException } from '@moica/platform';
 import { CertificateIssuanceService, CertificateOrder } from '../certificates/certificate-issuance.service';
+import { parseCardRequest } from '../certificates/card-request';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { notFound, pkiProblem, refusalProblem } from '../common/refusals';
 import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
@@ -66,7 +65,7 @@ export class RenewalService {
       if (!previous) throw notFound('certificate-not-found', `the card has no ${kind} certificate to renew`);
       const decision = decideRenewal(previous.facts, request.channel, now);
       if (!decision.allowed) throw refusalProblem(decision);
-      const csr = this.parseCsr(request.csrs[kind], kind);
+      const csr = parseCardRequest(request.csrs[kind], kind);
       const der = await this.derOf(previous.id);
       const quality = checkRenewalKeyQuality(csr.publicKey);
       if (!quality.ok) throw pkiProblem(quality.code, `${kind} key: ${quality.detail}`);
@@ -155,12 +154,6 @@ export class RenewalService {
       if (!seen || row.facts.notAfter > seen.facts.notAfter || (seen.status === 'revoked' && row.status !== 'revoked')) byKind.set(row.kind, row);
     }
     return byKind;
-  }
-
-  private parseCsr(input: string, kind: string): CertificationRequest {
-    const parsed = parseCertificationRequest(input.includes('-----BEGIN') ? input : new Uint8Array(Buffer.from(input, 'base64')));
-    if (!parsed.ok) throw pkiProblem(parsed.code, `${kind} request: ${parsed.detail}`);
-    return parsed.csr;
   }
 
   private async derOf(id: string): Promise<Uint8Array> {

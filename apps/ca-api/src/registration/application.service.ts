@@ -9,16 +9,12 @@ import {
   newCertificateValidity,
   parseCalendarDate,
 } from '@moica/policy';
-import {
-  CertificateKind,
-  CertificationRequest,
-  checkKeyQuality,
-  parseCertificationRequest,
-} from '@moica/pki';
+import { checkKeyQuality } from '@moica/pki';
 import { appendAudit } from '@moica/db';
 import { Clock, NationalIdVault, ProblemException, UserCodeHasher } from '@moica/platform';
 import type { StaffPrincipal } from '../auth/principal';
 import { CertificateIssuanceService, CertificateOrder } from '../certificates/certificate-issuance.service';
+import { parseCardRequest } from '../certificates/card-request';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { SharedPrimeRepository } from '../certificates/shared-prime.repository';
 import { pkiProblem, refusalProblem, refusalsProblem } from '../common/refusals';
@@ -75,8 +71,8 @@ export class ApplicationService {
     if (refusals.length > 0) throw refusalsProblem(refusals);
     const nationalId = dto.applicant.nationalId.trim().toUpperCase();
 
-    const signatureCsr = this.parseCsr(dto.csrs.signature, 'signature');
-    const encryptionCsr = this.parseCsr(dto.csrs.encryption, 'encryption');
+    const signatureCsr = parseCardRequest(dto.csrs.signature, 'signature');
+    const encryptionCsr = parseCardRequest(dto.csrs.encryption, 'encryption');
     if (Buffer.from(signatureCsr.publicKey.spki).equals(Buffer.from(encryptionCsr.publicKey.spki))) {
       throw pkiProblem('csr-keys-identical', 'the signature and encryption requests carry the same key; a card has two key pairs');
     }
@@ -199,12 +195,6 @@ export class ApplicationService {
       return body;
     });
     return result;
-  }
-
-  private parseCsr(input: string, kind: CertificateKind): CertificationRequest {
-    const parsed = parseCertificationRequest(input.includes('-----BEGIN') ? input : new Uint8Array(Buffer.from(input, 'base64')));
-    if (!parsed.ok) throw pkiProblem(parsed.code, `${kind} request: ${parsed.detail}`);
-    return parsed.csr;
   }
 
   private async isKnownPublicKey(spkiSha256: Buffer): Promise<boolean> {

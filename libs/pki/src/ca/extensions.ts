@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { OID } from '../oids';
 import { DER_NULL, derObjectIdentifier, derSequence, derTlv, derUnsignedInteger, readDerHeader } from '../signing/der';
+import { KEY_USAGE_BITS, KeyUsageName } from '../issuance/certificate-profile';
 
 /** One Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } (RFC 5280 §4.1). */
 export interface CertificateExtension {
@@ -34,31 +35,9 @@ export function basicConstraintsExtension(ca: boolean, pathLenConstraint?: numbe
   return { oid: OID.basicConstraints, critical: true, valueDer: derSequence(...fields) };
 }
 
-/** KeyUsage bit names (RFC 5280 §4.2.1.3). */
-export type KeyUsageBit =
-  | 'digitalSignature'
-  | 'nonRepudiation'
-  | 'keyEncipherment'
-  | 'dataEncipherment'
-  | 'keyAgreement'
-  | 'keyCertSign'
-  | 'cRLSign'
-  | 'encipherOnly'
-  | 'decipherOnly';
+/** KeyUsage bit names (RFC 5280 §4.2.1.3); the one table of their positions is the profile's. */
+export type KeyUsageBit = KeyUsageName;
 
-const KEY_USAGE_BITS: Record<KeyUsageBit, number> = {
-  digitalSignature: 0,
-  nonRepudiation: 1,
-  keyEncipherment: 2,
-  dataEncipherment: 3,
-  keyAgreement: 4,
-  keyCertSign: 5,
-  cRLSign: 6,
-  encipherOnly: 7,
-  decipherOnly: 8,
-};
-
-/** RFC 5280 §4.2.1.3, critical. A named bit list: DER drops trailing zero bits (X.690 §11.2.2). */
 export function keyUsageExtension(usages: readonly KeyUsageBit[]): CertificateExtension {
   if (usages.length === 0) throw new RangeError('keyUsage needs at least one bit (RFC 5280 §4.2.1.3)');
   const bits = usages.map((usage) => KEY_USAGE_BITS[usage]);
