@@ -8,7 +8,7 @@
  * responders within 2 seconds.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
@@ -18,7 +18,7 @@ import { ensureDevelopmentHierarchy } from '../../../tools/dev-ca';
 import { freePort } from '../../../tools/embedded-postgres';
 import { createTestDatabase } from '../../../test/support/database';
 import { RunningProcess, startProcess } from '../../../test/support/processes';
-import { describeWithTools } from '../../../test/support/system-tool';
+import { describeWithTools, hasTool } from '../../../test/support/system-tool';
 import { presignCertificates } from './ocsp/ocsp-presigner';
 import { loadOcspSigningIdentities } from './ocsp/ocsp-signing-identity';
 
@@ -213,6 +213,31 @@ describeWithTools(['openssl'], 'OCSP responder with openssl ocsp (two responder 
     const late = ocsp(responders[0].url, ['late'], ['-no_nonce']);
     expect(late.out).toContain('Response verify OK');
     expect(late.out).toMatch(/late\.pem: good/);
+  });
+
+  // NSS (libnss3-tools), the library of Firefox and Thunderbird, as a second, independent client.
+  const nss = hasTool('certutil', ['-H']) && hasTool('ocspclnt', ['-H']);
+  if (!nss) console.warn('skipping the NSS ocspclnt test: missing certutil/ocspclnt (apt-get install libnss3-tools, or run .ci/run)');
+  (nss ? it : it.skip)('is accepted by NSS ocspclnt: good, revoked, unknown, with the delegated responder trusted through the chain', async () => {
+    const db = `sql:${file('nssdb')}`;
+    mkdirSync(file('nssdb'));
+    const { rows } = await pool.query<{ certificate_der: Buffer }>(`SELECT certificate_der FROM ocsp_signer WHERE active`);
+    writeFileSync(file('responder.der'), rows[0].certificate_der);
+    expect(run('certutil', ['-N', '-d', db, '--empty-password'], dir).status).toBe(0);
+    expect(run('certutil', ['-A', '-d', db, '-n', 'root', '-t', 'CT,C,C', '-a', '-i', 'root.pem'], dir).status).toBe(0);
+    expect(run('certutil', ['-A', '-d', db, '-n', 'issuing', '-t', ',,', '-a', '-i', 'issuing.pem'], dir).status).toBe(0);
+    expect(run('certutil', ['-A', '-d', db, '-n', 'responder', '-t', ',,', '-i', 'responder.der'], dir).status).toBe(0);
+    const status = (name: string) =>
+      // ocspclnt reads its options in this order only (-d first, the command and -a last).
+      run('ocspclnt', ['-d', db, '-l', `${responders[1].url}/ocsp/dev-issuing`, '-t', 'responder', '-S', `${name}.pem`, '-a'], dir);
+    // "succeeded" means NSS verified the response's signature and the responder certificate's chain to the root.
+    const good = status('good');
+    expect(good.out).toContain('Check of certificate "good.pem" succeeded.');
+    expect(good.status).toBe(0);
+    const revoked = status('revoked');
+    expect(revoked.out).toMatch(/Check of certificate "revoked\.pem" failed\.\s+Reason:\s+Peer's Certificate has been revoked\./);
+    const unknown = status('never-issued');
+    expect(unknown.out).toMatch(/"never-issued\.pem" failed\.\s+Reason:\s+The OCSP server has no status for the certificate\./);
   });
 
   it('answers SHA-256 CertIDs and several CertIDs in one request', () => {
