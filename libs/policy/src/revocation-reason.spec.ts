@@ -1,23 +1,20 @@
 import {
-  CRL_REASON_CODES,
+  asRevocationReason,
   HOLDER_GROUND_REASONS,
   revocationReasonPermitted,
   type HolderRevocationGround,
   type RevocationReason,
 } from './revocation-reason';
 
-describe('CRL reason codes (RFC 5280 §5.3.1)', () => {
-  it.each([
-    ['keyCompromise', 1],
-    ['cACompromise', 2],
-    ['affiliationChanged', 3],
-    ['superseded', 4],
-    ['cessationOfOperation', 5],
-    ['certificateHold', 6],
-    ['removeFromCRL', 8],
-    ['privilegeWithdrawn', 9],
-    ['unspecified', 0],
-  ] as const)('%s = %i', (reason, code) => expect(CRL_REASON_CODES[reason]).toBe(code));
+describe('revocation reasons among the CRL reasons (RFC 5280 §5.3.1)', () => {
+  it.each(['keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn'])(
+    '%s is a revocation reason',
+    (reason) => expect(asRevocationReason(reason)).toBe(reason),
+  );
+  it.each([['certificateHold'], ['removeFromCRL'], ['unspecified'], ['aACompromise'], ['KeyCompromise'], [undefined]])(
+    '%s is not',
+    (reason) => expect(asRevocationReason(reason)).toBeUndefined(),
+  );
 });
 
 describe('holder grounds', () => {

@@ -1,7 +1,9 @@
 /**
- * Revocation reasons (DOMAIN.md "Suspension, resumption, revocation") and
- * their RFC 5280 §5.3.1 CRLReason codes. Suspension is certificateHold;
- * resumption removes the entry (removeFromCRL in a delta CRL).
+ * Revocation reasons (DOMAIN.md "Suspension, resumption, revocation") by
+ * their RFC 5280 §5.3.1 names. Suspension is certificateHold; resumption
+ * removes the entry (removeFromCRL in a delta CRL). The numeric CRLReason
+ * codes are an encoding matter and live in one table in libs/pki
+ * (crlReasonCode / crlReasonFromCode).
  */
 import type { Channel } from './delegation';
 
@@ -17,18 +19,19 @@ export type RevocationReason =
 /** A CRL entry reason (RFC 5280 §5.3.1): a revocation reason, a hold, its removal, or none recorded. */
 export type CrlReason = RevocationReason | 'certificateHold' | 'removeFromCRL' | 'unspecified';
 
-/** CRLReason ENUMERATED values, RFC 5280 §5.3.1. */
-export const CRL_REASON_CODES: Readonly<Record<CrlReason, number>> = {
-  unspecified: 0,
-  keyCompromise: 1,
-  cACompromise: 2,
-  affiliationChanged: 3,
-  superseded: 4,
-  cessationOfOperation: 5,
-  certificateHold: 6,
-  removeFromCRL: 8,
-  privilegeWithdrawn: 9,
-};
+const REVOCATION_REASONS: ReadonlySet<string> = new Set<RevocationReason>([
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'privilegeWithdrawn',
+]);
+
+/** The revocation reason a CRL reason name stands for, or undefined for a hold, its removal, unspecified or another name. */
+export function asRevocationReason(reason: string | undefined): RevocationReason | undefined {
+  return reason !== undefined && REVOCATION_REASONS.has(reason) ? (reason as RevocationReason) : undefined;
+}
 
 /** The grounds a holder gives at the counter (DOMAIN.md, leaflet 作業基準 4.4). */
 export type HolderRevocationGround =

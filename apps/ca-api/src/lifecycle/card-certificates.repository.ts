@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { CertificateFacts, CertificateStatus, RevocationReason, SuspensionAuthority } from '@moica/policy';
-import { CRL_REASON_CODES } from '@moica/policy';
+import { crlReasonFromCode } from '@moica/pki';
+import { asRevocationReason, type CertificateFacts, type CertificateStatus, type SuspensionAuthority } from '@moica/policy';
 
 /** A live certificate of a card, locked for a status change. */
 export interface LockedCertificate {
@@ -20,8 +20,6 @@ const STATUS_TO_POLICY: Record<LockedCertificate['status'], CertificateStatus> =
   on_hold: 'on-hold-until-activated',
   revoked: 'revoked',
 };
-
-const REASON_BY_CODE = Object.fromEntries(Object.entries(CRL_REASON_CODES).map(([name, code]) => [code, name])) as Record<number, string>;
 
 /**
  * SQL of a card's certificates for status changes. Rows are locked FOR
@@ -66,7 +64,7 @@ export class CardCertificatesRepository {
         notAfter: row.not_after,
         status: STATUS_TO_POLICY[row.status],
         suspendedBy: row.status === 'suspended' ? row.suspended_by : null,
-        revocationReason: row.status === 'revoked' ? ((REASON_BY_CODE[row.revocation_reason ?? 0] ?? 'keyCompromise') as RevocationReason) : null,
+        revocationReason: row.status === 'revoked' ? (asRevocationReason(crlReasonFromCode(row.revocation_reason ?? 0)) ?? 'keyCompromise') : null,
         isRenewal: row.renewed_from_id !== null,
       },
     }));

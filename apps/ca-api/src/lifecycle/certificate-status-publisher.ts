@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { CRL_REASON_CODES, type CrlReason, type SuspensionAuthority } from '@moica/policy';
-import { encodeCrlEntry } from '@moica/pki';
+import type { CrlReason, SuspensionAuthority } from '@moica/policy';
+import { crlReasonCode, encodeCrlEntry } from '@moica/pki';
 import { announceStatusChange } from '@moica/db';
 
 /** A certificate row as a status change needs it. */
@@ -38,7 +38,7 @@ export class CertificateStatusPublisher {
   ): Promise<void> {
     for (const certificate of certificates) {
       const listed = change.to === 'revoked' || change.to === 'suspended' || change.to === 'on_hold';
-      const reasonCode = listed ? CRL_REASON_CODES[change.reason] : null;
+      const reasonCode = listed ? crlReasonCode(change.reason) : null;
       const entry = listed
         ? Buffer.from(
             encodeCrlEntry({
@@ -58,7 +58,7 @@ export class CertificateStatusPublisher {
       await manager.query(
         `INSERT INTO certificate_status_event (certificate_id, from_status, to_status, reason, at, actor_kind, actor_id, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [certificate.id, certificate.status, change.to, CRL_REASON_CODES[change.reason], at, actor.kind, actor.id ?? null, JSON.stringify(actor.detail ?? {})],
+        [certificate.id, certificate.status, change.to, crlReasonCode(change.reason), at, actor.kind, actor.id ?? null, JSON.stringify(actor.detail ?? {})],
       );
     }
     await this.announce(manager, certificates.map((c) => c.id));

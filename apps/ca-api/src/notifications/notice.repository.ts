@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CRL_REASON_CODES, type CertificateFacts, type CertificateStatus, type RevocationReason } from '@moica/policy';
+import { crlReasonFromCode } from '@moica/pki';
+import { asRevocationReason, type CertificateFacts, type CertificateStatus } from '@moica/policy';
 import { ADD_NOTICE_JOB } from './enqueue-notice';
 import type { NoticeAddressee, NoticeChannel, NoticeKind } from './notice-kinds';
 import { queryRows, type Queryable } from './queryable';
@@ -36,12 +37,6 @@ export interface ClaimedNotice {
   readonly cardId: string | null;
   readonly dueAt: Date;
 }
-
-const REASON_BY_CODE = new Map<number, RevocationReason>(
-  Object.entries(CRL_REASON_CODES)
-    .filter(([name]) => !['unspecified', 'certificateHold', 'removeFromCRL'].includes(name))
-    .map(([name, code]) => [code, name as RevocationReason]),
-);
 
 const STATUS: Record<string, CertificateStatus> = {
   on_hold: 'on-hold-until-activated',
@@ -89,7 +84,7 @@ function toCardCertificate(row: CertificateRow): CardCertificate {
       notAfter: row.not_after,
       status: STATUS[row.status],
       suspendedBy: row.status === 'suspended' ? (row.suspended_by ?? 'holder') : null,
-      revocationReason: row.status === 'revoked' ? (REASON_BY_CODE.get(row.revocation_reason ?? 0) ?? null) : null,
+      revocationReason: row.status === 'revoked' ? (asRevocationReason(crlReasonFromCode(row.revocation_reason ?? 0)) ?? null) : null,
       isRenewal: row.is_renewal,
     },
   };

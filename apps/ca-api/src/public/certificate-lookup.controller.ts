@@ -1,13 +1,10 @@
 import { Controller, Get, HttpStatus, Inject, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { derToPem } from '@moica/pki';
-import { CRL_REASON_CODES } from '@moica/policy';
+import { crlReasonFromCode, derToPem } from '@moica/pki';
 import { Clock, ProblemException, Public } from '@moica/platform';
 import { notFound } from '../common/refusals';
 import { ProblemResponses } from '../common/problem-responses';
-
-const REASON_BY_CODE = Object.fromEntries(Object.entries(CRL_REASON_CODES).map(([name, code]) => [code, name]));
 
 export class PublicCertificateStatusDto {
   @ApiProperty() serial!: string;
@@ -104,7 +101,7 @@ export class CertificateLookupController {
       notBefore: row.not_before.toISOString(),
       notAfter: row.not_after.toISOString(),
       revokedAt: row.status === 'revoked' || row.status === 'suspended' ? row.revoked_at?.toISOString() : undefined,
-      reason: row.status === 'revoked' || row.status === 'suspended' ? REASON_BY_CODE[row.revocation_reason ?? 0] : undefined,
+      reason: row.status === 'revoked' || row.status === 'suspended' ? crlReasonFromCode(row.revocation_reason ?? 0) : undefined,
       pem: row.publication_consent ? derToPem(new Uint8Array(row.der), 'CERTIFICATE') : undefined,
     };
   }
