@@ -41,15 +41,22 @@ export class OcspResponseRepository {
     return rows[0];
   }
 
-  /** One page of stored responses still valid at `validAfter`, in primary-key order, below `before` when given (the warm-up at start). */
+  /**
+   * One page of stored responses still valid at `validAfter`, in primary-key order, below `before` when given (the warm-up at start).
+   * The page is cut from ocsp_response first and only then joined, one primary-key look-up per row: a plain join let the planner
+   * merge-join from the start of the certificate index for every page (766 ms to 2 s a page at 1,000,000 certificates, against 48 ms).
+   */
   async page(cursor: { id: string; algorithm: string }, validAfter: Date, limit: number, before?: string): Promise<StoredResponseRow[]> {
     const { rows } = await this.pool.query<StoredResponseRow>({
       text: `SELECT r.certificate_id, c.ca_id, c.serial, r.hash_algorithm, r.der, r.this_update, r.next_update,
                     c.status, c.revoked_at, c.revocation_reason
-               FROM ocsp_response r JOIN certificate c ON c.id = r.certificate_id
-              WHERE (r.certificate_id, r.hash_algorithm) > ($1::uuid, $2) AND r.next_update > $3
-                AND ($5::uuid IS NULL OR r.certificate_id < $5::uuid)
-              ORDER BY r.certificate_id, r.hash_algorithm LIMIT $4`,
+               FROM (SELECT certificate_id, hash_algorithm, der, this_update, next_update
+                       FROM ocsp_response
+                      WHERE (certificate_id, hash_algorithm) > ($1::uuid, $2) AND next_update > $3
+                        AND ($5::uuid IS NULL OR certificate_id < $5::uuid)
+                      ORDER BY certificate_id, hash_algorithm LIMIT $4) r
+               JOIN LATERAL (SELECT ca_id, serial, status, revoked_at, revocation_reason FROM certificate WHERE id = r.certificate_id) c ON true
+              ORDER BY r.certificate_id, r.hash_algorithm`,
       values: [cursor.id, cursor.algorithm, validAfter, limit, before ?? null],
       // A page of the warm-up is bigger than a look-up: more than the pool's 2-second look-up timeout.
       query_timeout: 60_000,
