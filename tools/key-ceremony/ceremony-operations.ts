@@ -40,6 +40,7 @@ import {
 } from '@moica/pki';
 import { appendAudit, Queryable, queryRows } from '../../db/audit-chain';
 import { ExecutionOutcome, OperationRunner, RequestPrecheck, UndoLog } from './approvals';
+import { createCardUnlockMasterKey, CreateCardUnlockMasterKeyParameters, precheckCardUnlockMasterKey } from './card-unlock-master-key';
 import { CeremonyRefused } from './ceremony-errors';
 import { CeremonySecrets, createKey, listTokenKeys, openCaKey, OpenedKey, TokenInventory } from './ceremony-keys';
 import {
@@ -89,6 +90,12 @@ export const precheckRequest: RequestPrecheck = async (db, operation, parameters
       await refuseUsedKeyLocation(db, p.keyLocation);
       return;
     }
+    case 'create-card-unlock-master-key': {
+      const p = parameters as CreateCardUnlockMasterKeyParameters;
+      await precheckCardUnlockMasterKey(db, p);
+      await refuseUsedKeyLocation(db, p.keyLocation);
+      return;
+    }
   }
 };
 
@@ -106,6 +113,8 @@ export function ceremonyRunner(options: CeremonyOperationsOptions): OperationRun
         return importParentCertificate(context, request.parameters as ImportParentCertificateParameters);
       case 'rotate-ocsp-signer':
         return rotateOcspSigner(context, request.parameters as RotateOcspSignerParameters);
+      case 'create-card-unlock-master-key':
+        return createCardUnlockMasterKey({ ...context, secrets: options.secrets }, request.parameters as CreateCardUnlockMasterKeyParameters);
     }
   };
 }
@@ -515,7 +524,7 @@ async function refuseUsedKeyLocation(db: Queryable, location: string): Promise<v
   const rows = await queryRows<{ key_location: string }>(
     db,
     `SELECT key_location FROM certificate_authority UNION ALL SELECT key_location FROM ocsp_signer
-     UNION ALL SELECT key_location FROM ca_certificate_request`,
+     UNION ALL SELECT key_location FROM ca_certificate_request UNION ALL SELECT key_location FROM card_unlock_master_key`,
   );
   const used = rows.some((row) => {
     try {
