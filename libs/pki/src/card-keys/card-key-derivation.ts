@@ -51,6 +51,16 @@ export function deriveCardUnblockKey(prf: KdfPrf, card: CardKeyContext): Promise
   return counterModeKdf(prf, cardUnblockKdfInput(card));
 }
 
+/** Runs `use` with a freshly derived card key and overwrites the key with zeros afterwards, whatever happens. */
+export async function withCardKey<T>(derived: Promise<Buffer>, use: (cardKey: Buffer) => T | Promise<T>): Promise<T> {
+  const cardKey = await derived;
+  try {
+    return await use(cardKey);
+  } finally {
+    cardKey.fill(0);
+  }
+}
+
 /** The master key in process memory: development and tests only. */
 export class SoftwareCardKeyDerivation implements CardKeyDerivation {
   private readonly masterKey: Buffer;
@@ -69,23 +79,14 @@ export class SoftwareCardKeyDerivation implements CardKeyDerivation {
     this.transportKey = transportKey && Buffer.from(transportKey);
   }
 
-  async macUnderCardKey(card: CardKeyContext, message: Uint8Array): Promise<Buffer> {
-    const cardKey = await this.cardKey(card);
-    try {
-      return aesCmac(cardKey, message);
-    } finally {
-      cardKey.fill(0);
-    }
+  macUnderCardKey(card: CardKeyContext, message: Uint8Array): Promise<Buffer> {
+    return withCardKey(this.cardKey(card), (cardKey) => aesCmac(cardKey, message));
   }
 
   async wrapCardKeyForBureau(card: CardKeyContext): Promise<Buffer> {
-    if (!this.transportKey) throw new CardKeyError(this.keyLabel, 'no bureau transport key is configured');
-    const cardKey = await this.cardKey(card);
-    try {
-      return aesKeyWrap(this.transportKey, cardKey);
-    } finally {
-      cardKey.fill(0);
-    }
+    const transportKey = this.transportKey;
+    if (!transportKey) throw new CardKeyError(this.keyLabel, 'no bureau transport key is configured');
+    return withCardKey(this.cardKey(card), (cardKey) => aesKeyWrap(transportKey, cardKey));
   }
 
   async close(): Promise<void> {

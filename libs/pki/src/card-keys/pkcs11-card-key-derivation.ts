@@ -22,7 +22,7 @@ import * as pkcs11js from 'pkcs11js';
 import { Pkcs11Token } from '../signing/pkcs11-signer';
 import { aesCmac } from './aes-cmac';
 import { CardKeyContext } from './card-unblock-protocol';
-import { CardKeyDerivation, CardKeyError, deriveCardUnblockKey } from './card-key-derivation';
+import { CardKeyDerivation, CardKeyError, deriveCardUnblockKey, withCardKey } from './card-key-derivation';
 
 type Handle = pkcs11js.Handle;
 
@@ -225,41 +225,35 @@ export class Pkcs11CardKeyDerivation implements CardKeyDerivation {
     return new Pkcs11CardKeyDerivation(token, keyLabel, handles.master, handles.transport, options);
   }
 
-  async macUnderCardKey(card: CardKeyContext, message: Uint8Array): Promise<Buffer> {
-    const cardKey = await this.cardKey(card);
-    try {
-      return aesCmac(cardKey, message);
-    } finally {
-      cardKey.fill(0);
-    }
+  macUnderCardKey(card: CardKeyContext, message: Uint8Array): Promise<Buffer> {
+    return withCardKey(this.cardKey(card), (cardKey) => aesCmac(cardKey, message));
   }
 
   async wrapCardKeyForBureau(card: CardKeyContext): Promise<Buffer> {
     const transportKey = this.transportKey;
     if (transportKey === undefined) throw new CardKeyError(this.keyLabel, 'no bureau transport key is configured');
-    const cardKey = await this.cardKey(card);
     try {
-      return await this.token.withSession((pkcs11, session) => {
-        // A session object: gone with the session at the latest, never on the token (CKA_TOKEN false).
-        const object = pkcs11.C_CreateObject(session, [
-          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
-          { type: pkcs11js.CKA_TOKEN, value: false },
-          { type: pkcs11js.CKA_SENSITIVE, value: true },
-          { type: pkcs11js.CKA_EXTRACTABLE, value: true },
-          { type: pkcs11js.CKA_VALUE, value: cardKey },
-        ]);
-        try {
-          return pkcs11.C_WrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP }, transportKey, object, Buffer.alloc(cardKey.length + 8));
-        } finally {
-          pkcs11.C_DestroyObject(session, object);
-        }
-      });
+      return await withCardKey(this.cardKey(card), (cardKey) =>
+        this.token.withSession((pkcs11, session) => {
+          // A session object: gone with the session at the latest, never on the token (CKA_TOKEN false).
+          const object = pkcs11.C_CreateObject(session, [
+            { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+            { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+            { type: pkcs11js.CKA_TOKEN, value: false },
+            { type: pkcs11js.CKA_SENSITIVE, value: true },
+            { type: pkcs11js.CKA_EXTRACTABLE, value: true },
+            { type: pkcs11js.CKA_VALUE, value: cardKey },
+          ]);
+          try {
+            return pkcs11.C_WrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP }, transportKey, object, Buffer.alloc(cardKey.length + 8));
+          } finally {
+            pkcs11.C_DestroyObject(session, object);
+          }
+        }),
+      );
     } catch (cause) {
       if (cause instanceof CardKeyError) throw cause;
       throw new CardKeyError(this.keyLabel, `wrapping the card key failed: ${reason(cause)}`, { cause });
-    } finally {
-      cardKey.fill(0);
     }
   }
 
