@@ -207,6 +207,11 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       const replay = await unlock({ nationalId, cardNumber, challenge });
       expect(replay.status).toBe(409);
       expect(replay.body.type).toBe('urn:moica-ca:problem:card-unlock-challenge-replayed');
+
+      // Five requests at once with one fresh challenge: exactly one is answered.
+      const fresh = card.challenge();
+      const statuses = (await Promise.all(Array.from({ length: 5 }, () => unlock({ nationalId, cardNumber, challenge: fresh })))).map((r) => r.status);
+      expect(statuses.sort()).toEqual([200, 409, 409, 409, 409]);
     });
 
     it('a revoked card is refused with its own reason', async () => {
