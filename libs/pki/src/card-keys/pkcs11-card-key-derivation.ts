@@ -107,11 +107,11 @@ export async function findAesSecretKey(token: Pkcs11Token, label: string): Promi
     const handles = findSecretKeys(pkcs11, session, label);
     if (handles.length === 0) return undefined;
     if (handles.length > 1) throw new CardKeyError(keyLabel, `${handles.length} secret keys are labelled "${label}"`);
-    return describe(pkcs11, session, handles[0], label);
+    return describeSecretKey(pkcs11, session, handles[0], label);
   });
 }
 
-function describe(pkcs11: pkcs11js.PKCS11, session: Handle, key: Handle, label: string): Pkcs11SecretKeyInfo & { keyType: number } {
+function describeSecretKey(pkcs11: pkcs11js.PKCS11, session: Handle, key: Handle, label: string): Pkcs11SecretKeyInfo & { keyType: number } {
   const [type, id, length, sensitive, extractable, alwaysSensitive, neverExtractable] = pkcs11.C_GetAttributeValue(session, key, [
     { type: pkcs11js.CKA_KEY_TYPE },
     { type: pkcs11js.CKA_ID },
@@ -151,7 +151,7 @@ export async function generateCardMasterKey(token: Pkcs11Token, label: string, i
     } catch (cause) {
       throw new CardKeyError(keyLabel, `key generation failed: ${reason(cause)}`, { cause });
     }
-    const info = describe(pkcs11, session, key, label);
+    const info = describeSecretKey(pkcs11, session, key, label);
     if (!info.sensitive || info.extractable || info.valueBytes !== 32) {
       pkcs11.C_DestroyObject(session, key);
       throw new CardKeyError(keyLabel, 'the token did not keep the new key a sensitive, non-extractable AES-256 key');
@@ -202,7 +202,7 @@ export class Pkcs11CardKeyDerivation implements CardKeyDerivation {
       if (masters.length !== 1) {
         throw new CardKeyError(keyLabel, masters.length === 0 ? `no secret key labelled "${label}" on token "${token.tokenLabel}"` : 'the label is not unique');
       }
-      const info = describe(pkcs11, session, masters[0], label);
+      const info = describeSecretKey(pkcs11, session, masters[0], label);
       const [sign] = pkcs11.C_GetAttributeValue(session, masters[0], [{ type: pkcs11js.CKA_SIGN }]);
       if (info.keyType !== pkcs11js.CKK_AES || info.valueBytes !== 32) throw new CardKeyError(keyLabel, 'the master key must be an AES-256 key');
       if (!info.sensitive || info.extractable) throw new CardKeyError(keyLabel, 'the master key is extractable or not sensitive');
