@@ -353,6 +353,8 @@ export interface KeyInventory {
   }>;
   pendingParentCertificates: Array<{ name: string; subject: string; keyLocation: string; keyAlgorithm: string; createdAt: string }>;
   ocspSigners: Array<{ ca: string; active: boolean; serial: string; notAfter: string; keyLocation: string; keyAlgorithm: string }>;
+  /** Card unlock master keys (AES-256 secret keys; the token listing below shows private keys only). */
+  cardUnlockMasterKeys: Array<{ version: number; active: boolean; development: boolean; keyLocation: string; createdAt: string }>;
   tokens: Array<Omit<TokenInventory, 'keys'> & { keys?: Array<Pkcs11KeyInfo & { usedBy: string[] }> }>;
 }
 
@@ -382,6 +384,10 @@ export async function listKeys(db: Queryable, secrets: CeremonySecrets, extraLoc
     db,
     `SELECT c.name AS ca, s.active, s.certificate_der, s.not_after, s.key_location, s.key_algorithm
        FROM ocsp_signer s JOIN certificate_authority c ON c.id = s.ca_id ORDER BY c.name, s.created_at`,
+  );
+  const masterKeys = await queryRows<{ version: number; active: boolean; development: boolean; key_location: string; created_at: Date }>(
+    db,
+    `SELECT version, active, development, key_location, created_at FROM card_unlock_master_key ORDER BY version`,
   );
   const users = new Map<string, string[]>();
   const tokens = new Map<string, Pkcs11KeyLocation>();
@@ -437,6 +443,13 @@ export async function listKeys(db: Queryable, secrets: CeremonySecrets, extraLoc
       keyLocation: row.key_location,
       keyAlgorithm: row.key_algorithm,
     })),
+    cardUnlockMasterKeys: masterKeys.map((row) => ({
+      version: row.version,
+      active: row.active,
+      development: row.development,
+      keyLocation: row.key_location,
+      createdAt: row.created_at.toISOString(),
+    })),
     tokens: inventories,
   };
 }
@@ -458,6 +471,7 @@ export async function auditKeyListing(pool: Pool, operator: Operator, now: Date,
         certificateAuthorities: inventory.certificateAuthorities.length,
         pendingParentCertificates: inventory.pendingParentCertificates.length,
         ocspSigners: inventory.ocspSigners.length,
+        cardUnlockMasterKeys: inventory.cardUnlockMasterKeys.length,
         tokens: inventory.tokens.map((token) => ({ token: token.tokenLabel, keys: token.keys?.length ?? null, problem: token.problem ?? null })),
       },
     });

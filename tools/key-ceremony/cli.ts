@@ -330,6 +330,10 @@ function describeInventory(inventory: KeyInventory): string {
   for (const signer of inventory.ocspSigners) {
     lines.push(`  ${signer.ca}${signer.active ? '' : ' (inactive)'}: serial ${signer.serial}, until ${signer.notAfter}, ${signer.keyAlgorithm} at ${signer.keyLocation}`);
   }
+  if (inventory.cardUnlockMasterKeys.length) lines.push('card unlock master keys:');
+  for (const key of inventory.cardUnlockMasterKeys) {
+    lines.push(`  version ${key.version}${key.active ? ' (active)' : ''}${key.development ? ' DEVELOPMENT' : ''}: AES-256 at ${key.keyLocation}, since ${key.createdAt}`);
+  }
   for (const token of inventory.tokens) {
     lines.push(`PKCS#11 token ${token.tokenLabel} (${token.modulePath}):`);
     if (token.problem) lines.push(`  not listed: ${token.problem}`);

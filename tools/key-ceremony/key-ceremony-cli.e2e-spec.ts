@@ -164,6 +164,8 @@ describeWithTools(['openssl'], 'npm run key-ceremony (the compiled CLI as a proc
     expect(JSON.parse(second.stdout).result).toMatchObject({ version: 2, deactivatedVersion: 1 });
     const { rows } = await pool.query(`SELECT version, active FROM card_unlock_master_key ORDER BY version`);
     expect(rows).toEqual([{ version: 1, active: false }, { version: 2, active: true }]);
+    const listed = cli(['list-keys', '--operator-token-file', 'tokens/bob']);
+    expect(listed.stdout).toMatch(/card unlock master keys:\n  version 1 DEVELOPMENT: AES-256 at software:.*card-unlock-master-1\.key.*\n  version 2 \(active\) DEVELOPMENT/);
     expect(outputs.join('\n')).not.toContain(PASSPHRASE);
   });
 });
