@@ -40,6 +40,7 @@ import {
 } from '@moica/pki';
 import { appendAudit, Queryable, queryRows } from '../../db/audit-chain';
 import { ExecutionOutcome, OperationRunner, RequestPrecheck, UndoLog } from './approvals';
+import { createCardUnlockMasterKey, CreateCardUnlockMasterKeyParameters, precheckCardUnlockMasterKey } from './card-unlock-master-key';
 import { CeremonyRefused } from './ceremony-errors';
 import { CeremonySecrets, createKey, listTokenKeys, openCaKey, OpenedKey, TokenInventory } from './ceremony-keys';
 import {
@@ -89,6 +90,12 @@ export const precheckRequest: RequestPrecheck = async (db, operation, parameters
       await refuseUsedKeyLocation(db, p.keyLocation);
       return;
     }
+    case 'create-card-unlock-master-key': {
+      const p = parameters as CreateCardUnlockMasterKeyParameters;
+      await precheckCardUnlockMasterKey(db, p);
+      await refuseUsedKeyLocation(db, p.keyLocation);
+      return;
+    }
   }
 };
 
@@ -106,6 +113,8 @@ export function ceremonyRunner(options: CeremonyOperationsOptions): OperationRun
         return importParentCertificate(context, request.parameters as ImportParentCertificateParameters);
       case 'rotate-ocsp-signer':
         return rotateOcspSigner(context, request.parameters as RotateOcspSignerParameters);
+      case 'create-card-unlock-master-key':
+        return createCardUnlockMasterKey({ ...context, secrets: options.secrets }, request.parameters as CreateCardUnlockMasterKeyParameters);
     }
   };
 }
@@ -344,6 +353,8 @@ export interface KeyInventory {
   }>;
   pendingParentCertificates: Array<{ name: string; subject: string; keyLocation: string; keyAlgorithm: string; createdAt: string }>;
   ocspSigners: Array<{ ca: string; active: boolean; serial: string; notAfter: string; keyLocation: string; keyAlgorithm: string }>;
+  /** Card unlock master keys (AES-256 secret keys; the token listing below shows private keys only). */
+  cardUnlockMasterKeys: Array<{ version: number; active: boolean; development: boolean; keyLocation: string; createdAt: string }>;
   tokens: Array<Omit<TokenInventory, 'keys'> & { keys?: Array<Pkcs11KeyInfo & { usedBy: string[] }> }>;
 }
 
@@ -373,6 +384,10 @@ export async function listKeys(db: Queryable, secrets: CeremonySecrets, extraLoc
     db,
     `SELECT c.name AS ca, s.active, s.certificate_der, s.not_after, s.key_location, s.key_algorithm
        FROM ocsp_signer s JOIN certificate_authority c ON c.id = s.ca_id ORDER BY c.name, s.created_at`,
+  );
+  const masterKeys = await queryRows<{ version: number; active: boolean; development: boolean; key_location: string; created_at: Date }>(
+    db,
+    `SELECT version, active, development, key_location, created_at FROM card_unlock_master_key ORDER BY version`,
   );
   const users = new Map<string, string[]>();
   const tokens = new Map<string, Pkcs11KeyLocation>();
@@ -428,6 +443,13 @@ export async function listKeys(db: Queryable, secrets: CeremonySecrets, extraLoc
       keyLocation: row.key_location,
       keyAlgorithm: row.key_algorithm,
     })),
+    cardUnlockMasterKeys: masterKeys.map((row) => ({
+      version: row.version,
+      active: row.active,
+      development: row.development,
+      keyLocation: row.key_location,
+      createdAt: row.created_at.toISOString(),
+    })),
     tokens: inventories,
   };
 }
@@ -449,6 +471,7 @@ export async function auditKeyListing(pool: Pool, operator: Operator, now: Date,
         certificateAuthorities: inventory.certificateAuthorities.length,
         pendingParentCertificates: inventory.pendingParentCertificates.length,
         ocspSigners: inventory.ocspSigners.length,
+        cardUnlockMasterKeys: inventory.cardUnlockMasterKeys.length,
         tokens: inventory.tokens.map((token) => ({ token: token.tokenLabel, keys: token.keys?.length ?? null, problem: token.problem ?? null })),
       },
     });
@@ -515,7 +538,7 @@ async function refuseUsedKeyLocation(db: Queryable, location: string): Promise<v
   const rows = await queryRows<{ key_location: string }>(
     db,
     `SELECT key_location FROM certificate_authority UNION ALL SELECT key_location FROM ocsp_signer
-     UNION ALL SELECT key_location FROM ca_certificate_request`,
+     UNION ALL SELECT key_location FROM ca_certificate_request UNION ALL SELECT key_location FROM card_unlock_master_key`,
   );
   const used = rows.some((row) => {
     try {

@@ -15,10 +15,17 @@ import {
   OID,
   parseKeyLocation,
 } from '@moica/pki';
+import type { CreateCardUnlockMasterKeyParameters } from './card-unlock-master-key';
 import { CeremonyRefused } from './ceremony-errors';
 
 /** Operations that need M-of-N approval (they create or use a CA key). */
-export const APPROVED_OPERATIONS = ['create-root', 'create-issuing', 'import-parent-certificate', 'rotate-ocsp-signer'] as const;
+export const APPROVED_OPERATIONS = [
+  'create-root',
+  'create-issuing',
+  'import-parent-certificate',
+  'rotate-ocsp-signer',
+  'create-card-unlock-master-key',
+] as const;
 export type CeremonyOperation = (typeof APPROVED_OPERATIONS)[number];
 
 /** Key algorithm names as written in the database and on the command line (as tools/dev-ca.ts writes them). */
@@ -72,6 +79,7 @@ export interface OperationParameters {
   'create-issuing': CreateIssuingParameters;
   'import-parent-certificate': ImportParentCertificateParameters;
   'rotate-ocsp-signer': RotateOcspSignerParameters;
+  'create-card-unlock-master-key': CreateCardUnlockMasterKeyParameters;
 }
 
 /** RFC 6960 §4.2.2.2.1: the responder certificate cannot be checked for revocation, so it lives briefly. */
@@ -213,6 +221,11 @@ export function validateParameters<O extends CeremonyOperation>(operation: O, ra
         keyAlgorithm: algorithm(input.keyAlgorithm),
         validityDays: integer(input.validityDays ?? DEFAULT_OCSP_SIGNER_DAYS, 'validityDays', 1, MAX_OCSP_SIGNER_DAYS),
       } satisfies RotateOcspSignerParameters as OperationParameters[O];
+    case 'create-card-unlock-master-key':
+      return {
+        version: integer(input.version, 'version', 1, 0x7fffffff),
+        keyLocation: keyLocation(input.keyLocation),
+      } satisfies CreateCardUnlockMasterKeyParameters as OperationParameters[O];
     default:
       throw new CeremonyRefused('invalid-parameters', `unknown operation "${String(operation)}"`);
   }

@@ -38,6 +38,8 @@ Operations that create or use a CA key need M-of-N approval (KEY_CEREMONY_QUORUM
                         [--crl-url URL]... [--ocsp-url URL]... [--ca-issuers-url URL]... [--policy OID]...
   request import-parent-certificate --name N --certificate FILE --parent-certificate FILE
   request rotate-ocsp-signer --ca N --key-location LOC --algorithm ALG [--validity-days D] [--subject DN]
+  request create-card-unlock-master-key --version V --key-location LOC
+                        a card unlock master key (AES-256; version 1 creates, later versions rotate)
   approve <id> [--digest HEX]      approve a request (another operator than the requester)
   reject <id> --reason TEXT        reject a pending or approved request (final)
   execute <id> [--out-dir DIR]     run an approved request once (one of its approvers)
@@ -86,6 +88,7 @@ const OPTIONS = {
   reason: { type: 'string' },
   'out-dir': { type: 'string' },
   state: { type: 'string' },
+  version: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -120,7 +123,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     switch (command) {
       case 'request': {
         if (!argument || !isCeremonyOperation(argument)) {
-          throw new UsageError('request needs an operation: create-root, create-issuing, import-parent-certificate, rotate-ocsp-signer');
+          throw new UsageError('request needs an operation: create-root, create-issuing, import-parent-certificate, rotate-ocsp-signer, create-card-unlock-master-key');
         }
         const parameters = requestParameters(argument, values, io);
         const request = await requestOperation(ctx, await operator(), argument, parameters, precheckRequest);
@@ -256,6 +259,8 @@ function requestParameters(operation: string, values: Values, io: CliIo): Record
         keyAlgorithm: values.algorithm,
         validityDays: values['validity-days'],
       };
+    case 'create-card-unlock-master-key':
+      return { version: values.version, keyLocation: single('key-location') };
     default:
       throw new UsageError(`unknown operation ${operation}`);
   }
@@ -324,6 +329,10 @@ function describeInventory(inventory: KeyInventory): string {
   lines.push('OCSP signers:');
   for (const signer of inventory.ocspSigners) {
     lines.push(`  ${signer.ca}${signer.active ? '' : ' (inactive)'}: serial ${signer.serial}, until ${signer.notAfter}, ${signer.keyAlgorithm} at ${signer.keyLocation}`);
+  }
+  if (inventory.cardUnlockMasterKeys.length) lines.push('card unlock master keys:');
+  for (const key of inventory.cardUnlockMasterKeys) {
+    lines.push(`  version ${key.version}${key.active ? ' (active)' : ''}${key.development ? ' DEVELOPMENT' : ''}: AES-256 at ${key.keyLocation}, since ${key.createdAt}`);
   }
   for (const token of inventory.tokens) {
     lines.push(`PKCS#11 token ${token.tokenLabel} (${token.modulePath}):`);

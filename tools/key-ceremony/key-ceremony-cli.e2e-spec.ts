@@ -142,4 +142,30 @@ describeWithTools(['openssl'], 'npm run key-ceremony (the compiled CLI as a proc
     const everything = outputs.join('\n');
     for (const secret of [alice.token, bob.token, PASSPHRASE]) expect(everything).not.toContain(secret);
   });
+  it('two operators create and then rotate the card unlock master key (docs/card-unlock.md)', async () => {
+    const run = (version: number, file: string) => {
+      const requested = cli([
+        'request', 'create-card-unlock-master-key', '--version', String(version),
+        '--key-location', `software:${join(directory, 'keys', file)}`, '--operator-token-file', 'tokens/alice', '--json',
+      ]);
+      expect(requested).toMatchObject({ status: 0, stderr: '' });
+      const { id } = JSON.parse(requested.stdout) as { id: string };
+      expect(cli(['approve', id, '--operator-token-file', 'tokens/bob']).status).toBe(0);
+      return cli(['execute', id, '--operator-token-file', 'tokens/bob', '--json']);
+    };
+    const first = run(1, 'card-unlock-master-1.key');
+    expect(first).toMatchObject({ status: 0, stderr: '' });
+    expect(JSON.parse(first.stdout).result).toMatchObject({ version: 1, development: true, deactivatedVersion: null });
+    expect(statSync(join(directory, 'keys', 'card-unlock-master-1.key')).mode & 0o777).toBe(0o600);
+    const skipped = cli(['request', 'create-card-unlock-master-key', '--version', '3', '--key-location', `software:${join(directory, 'keys', 'x.key')}`, '--operator-token-file', 'tokens/alice']);
+    expect(skipped.status).toBe(2);
+    expect(skipped.stderr).toMatch(/the next card unlock master key version is 2, not 3/);
+    const second = run(2, 'card-unlock-master-2.key');
+    expect(JSON.parse(second.stdout).result).toMatchObject({ version: 2, deactivatedVersion: 1 });
+    const { rows } = await pool.query(`SELECT version, active FROM card_unlock_master_key ORDER BY version`);
+    expect(rows).toEqual([{ version: 1, active: false }, { version: 2, active: true }]);
+    const listed = cli(['list-keys', '--operator-token-file', 'tokens/bob']);
+    expect(listed.stdout).toMatch(/card unlock master keys:\n  version 1 DEVELOPMENT: AES-256 at software:.*card-unlock-master-1\.key.*\n  version 2 \(active\) DEVELOPMENT/);
+    expect(outputs.join('\n')).not.toContain(PASSPHRASE);
+  });
 });

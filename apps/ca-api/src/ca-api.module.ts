@@ -17,6 +17,7 @@ import {
 } from '@moica/platform';
 import { AuthGuard } from './auth/auth.guard';
 import { CRL_OPERATOR_CONTROLLERS, CRL_OPERATOR_PROVIDERS } from './crl/crl-operator.module';
+import { CARD_UNLOCK_CONTROLLERS, CARD_UNLOCK_PROVIDERS } from './card-unlock/card-unlock.module';
 import { CertificateIssuanceService } from './certificates/certificate-issuance.service';
 import { IssuingCaService } from './certificates/issuing-ca.service';
 import { SharedPrimeRepository } from './certificates/shared-prime.repository';
@@ -87,6 +88,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         ...CRL_OPERATOR_CONTROLLERS,
         JobQueueController,
         KeyOperationsController,
+        ...CARD_UNLOCK_CONTROLLERS,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -125,6 +127,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         VerificationCodeRepository,
         EmailCertificateService,
         ...CRL_OPERATOR_PROVIDERS,
+        ...CARD_UNLOCK_PROVIDERS,
         { provide: NOTIFICATION_CHANNELS, useFactory: () => notificationChannelsFromConfig(config).channels },
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],

@@ -5,6 +5,7 @@
 import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect polyfill
 export * from './oids';
 export * from './signing';
+export * from './card-keys';
 export * from './ca';
 export * from './revocation';
 export * from './issuance';

@@ -144,6 +144,17 @@ export class EnvironmentVariables {
   KEY_CEREMONY_QUORUM: number = 2;
 
   /**
+   * Key location of the card bureau's transport key (docs/card-unlock.md):
+   * per-card unblock keys are exported only wrapped under it (RFC 3394). Of
+   * the same kind as the card master keys (software: file, or pkcs11: on the
+   * same token). Unset: the bureau export answers 503.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^(software|pkcs11):/, { message: 'CARD_BUREAU_TRANSPORT_KEY must be a software: or pkcs11: key location' })
+  CARD_BUREAU_TRANSPORT_KEY?: string;
+
+  /**
    * Test-only fault injection: `stall-after-record=<seconds>` makes issuance
    * wait after recording the to-be-signed certificates, so a test can kill
    * the process there. Refused in production.

@@ -27,4 +27,5 @@ export * from './certificate-state';
 export * from './renewal';
 export * from './reissuance';
 export * from './holder-service';
+export * from './card-unlock';
 export * from './notice-schedule';

@@ -66,6 +66,8 @@ export const REASON_CODES = {
   'user-code-required': { category: 'not-permitted', summary: 'Online, this operation needs the user code.' },
   'online-only': { category: 'not-permitted', summary: 'This operation is done online only.' },
   'channel-not-permitted': { category: 'not-permitted', summary: 'This channel (operator, court, household registration) may not do this operation.' },
+  // Card unlock (鎖卡解碼, docs/card-unlock.md).
+  'card-revoked': { category: 'conflict', summary: 'Every certificate of the card is revoked: the card is not unlocked any more.' },
 } as const satisfies Record<string, { category: RefusalCategory; summary: string }>;
 
 /** A stable reason code of a policy refusal. */

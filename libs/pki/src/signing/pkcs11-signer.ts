@@ -373,6 +373,25 @@ export class Pkcs11Token {
     });
   }
 
+  /**
+   * @internal Runs `work` on a pooled, logged-in session: for the secret-key
+   * operations of libs/pki/src/card-keys (C_Sign with CKM_AES_CMAC,
+   * C_WrapKey), which share this token's login and session pool.
+   */
+  async withSession<T>(work: (pkcs11: pkcs11js.PKCS11, session: Handle) => Promise<T> | T): Promise<T> {
+    return this.pool.use((session) => work(this.module.pkcs11, session));
+  }
+
+  /** @internal Runs `work` on a fresh read-write session (token objects need one, §5.6), closed afterwards. */
+  async withReadWriteSession<T>(work: (pkcs11: pkcs11js.PKCS11, session: Handle) => Promise<T> | T): Promise<T> {
+    const session = this.openLoggedInSession(pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    try {
+      return await work(this.module.pkcs11, session);
+    } finally {
+      closeQuietly(() => this.module.pkcs11.C_CloseSession(session));
+    }
+  }
+
   private keyLabelFor(label: string): string {
     return `pkcs11:${this.tokenLabel}/${label}`;
   }
