@@ -17,6 +17,7 @@ import {
 } from '@moica/platform';
 import { AuthGuard } from './auth/auth.guard';
 import { CRL_OPERATOR_CONTROLLERS, CRL_OPERATOR_PROVIDERS } from './crl/crl-operator.module';
+import { CONSOLE_CONTROLLERS, CONSOLE_PROVIDERS } from './console/console.module';
 import { CertificateIssuanceService } from './certificates/certificate-issuance.service';
 import { IssuingCaService } from './certificates/issuing-ca.service';
 import { SharedPrimeRepository } from './certificates/shared-prime.repository';
@@ -87,6 +88,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         ...CRL_OPERATOR_CONTROLLERS,
         JobQueueController,
         KeyOperationsController,
+        ...CONSOLE_CONTROLLERS,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -125,6 +127,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         VerificationCodeRepository,
         EmailCertificateService,
         ...CRL_OPERATOR_PROVIDERS,
+        ...CONSOLE_PROVIDERS,
         { provide: NOTIFICATION_CHANNELS, useFactory: () => notificationChannelsFromConfig(config).channels },
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],
