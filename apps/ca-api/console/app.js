@@ -11,6 +11,8 @@ const nav = document.getElementById('nav');
 const who = document.getElementById('who');
 const status = document.getElementById('status');
 let session = null;
+// Each render has a number: a slow view that finishes after the user moved on is dropped.
+let generation = 0;
 
 function notify(message, kind = 'ok') {
   status.replaceChildren(h(`p.notice.${kind}`, { role: kind === 'error' ? 'alert' : 'status' }, message));
@@ -59,6 +61,8 @@ function renderLogin(message) {
 }
 
 async function render() {
+  const mine = ++generation;
+  const stale = () => mine !== generation;
   status.replaceChildren();
   if (!token()) {
     session = null;
@@ -69,21 +73,24 @@ async function render() {
   try {
     session ??= await api('GET', '/v1/operator/session');
   } catch (error) {
+    if (stale()) return;
     signOut();
     session = null;
     renderChrome();
     renderLogin(error instanceof ApiProblem && error.status === 403 ? t('login.wrongRole') : views.problemText(error));
     return;
   }
+  if (stale()) return;
   renderChrome();
   const name = currentView();
   const root = h('div.view', { 'data-view': name });
   main.replaceChildren(h('p.quiet', {}, t('loading')));
   try {
     await views[name](root, { session, notify, rerender: () => render().then(() => undefined) });
+    if (stale()) return;
     main.replaceChildren(root);
-    main.dataset.ready = name;
   } catch (error) {
+    if (stale()) return;
     main.replaceChildren(h('p.bad', { role: 'alert' }, views.problemText(error)));
     if (error instanceof ApiProblem && error.status === 401) {
       signOut();

@@ -21,9 +21,9 @@ function niceMax(value) {
  * label of each bar (a <title>, shown on hover) say what it counts.
  */
 export function dailyBarChart(days, { title, colorClass, valueLabel }) {
-  const width = 720;
-  const height = 160;
-  const left = 36;
+  const width = 460;
+  const height = 150;
+  const left = 30;
   const bottom = 22;
   const top = 8;
   const plotWidth = width - left - 8;
@@ -50,7 +50,8 @@ export function dailyBarChart(days, { title, colorClass, valueLabel }) {
     chart.append(bar);
     // A date label at the first day and then every 15 days.
     if (i % 15 === 0 || i === days.length - 1) {
-      chart.append(svg('text', { x: left + i * step + step / 2, y: height - 6, 'text-anchor': 'middle', class: 'axis' }, d.day.slice(5)));
+      const anchor = i === 0 ? 'start' : i === days.length - 1 ? 'end' : 'middle';
+      chart.append(svg('text', { x: left + i * step + step / 2, y: height - 6, 'text-anchor': anchor, class: 'axis' }, d.day.slice(5)));
     }
   });
   return chart;

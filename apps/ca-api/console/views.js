@@ -33,6 +33,15 @@ export function problemText(error) {
 
 // --- Overview --------------------------------------------------------------
 
+/** What needs attention, in the current language, from the figures the API gives with each item. */
+function attentionText(item) {
+  const data = { ...item.data };
+  for (const name of ['nextUpdate', 'notAfter']) if (data[name]) data[name] = time(data[name]);
+  if (data.crlKind) data.scope = t(`crl.kind.${data.crlKind}`) + (data.partition === null || data.partition === undefined ? '' : ` ${data.partition}`);
+  if (item.kind === 'crl-next-update' && data.expired) return t('attention.text.crl-expired', data);
+  return t(`attention.text.${item.kind}`, data);
+}
+
 export async function overview(root, ctx) {
   const data = await api('GET', '/v1/operator/overview');
   const counts = STATES.map((state) => ({ state, label: t(`state.${state}`), value: data.certificatesByState[state] ?? 0 }));
@@ -42,7 +51,7 @@ export async function overview(root, ctx) {
     section(
       t('overview.attention'),
       data.attention.length
-        ? h('ul.attention', { 'data-testid': 'attention' }, data.attention.map((a) => h(`li.attention-${a.kind}`, {}, h('strong', {}, t(`attention.${a.kind}`)), ' ', a.detail)))
+        ? h('ul.attention', { 'data-testid': 'attention' }, data.attention.map((a) => h(`li.attention-${a.kind}`, {}, h('strong', {}, t(`attention.${a.kind}`)), ' ', attentionText(a))))
         : h('p.quiet', { 'data-testid': 'attention' }, t('overview.nothing')),
     ),
     section(
@@ -180,7 +189,7 @@ export async function jobs(root, ctx) {
     job.key ?? '',
     time(job.runAt),
     `${job.attempts}/${job.maxAttempts}`,
-    job.lockedAt ? t('jobs.running') : '',
+    job.lockedAt ? t('jobs.running') : job.attempts >= job.maxAttempts ? t('jobs.failed') : job.lastError ? t('jobs.retrying') : '',
     h('code.error', {}, job.lastError ?? ''),
     withRetry && isOperator(ctx)
       ? h('button', { type: 'button', 'data-testid': `retry-${job.id}`, onclick: () => act(ctx, () => api('POST', `/v1/operator/jobs/${job.id}/retry`), t('jobs.retried', { id: job.id })) }, t('jobs.retry'))

@@ -105,6 +105,13 @@ describe('operator console API', () => {
     expect((await api.call('GET', '/v1/operator/certificates?cardNumber=NOSUCHCARD1', { token: api.tokens.operator })).status).toBe(404);
   });
 
+  it('lists the audit log newest first, by record number (not as text)', async () => {
+    const records = await api.call('GET', '/v1/audit?limit=1000', { token: api.tokens.auditor });
+    const ids = records.body.map((r: { id: string }) => Number(r.id));
+    expect(ids.length).toBeGreaterThan(10);
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+  });
+
   it('retries a failed job as an operator, once, with an audit record', async () => {
     const added = await api.pool.query(`SELECT (graphile_worker.add_job('ocsp-refresh', '{}'::json, max_attempts := 2)).id::text AS id`);
     const id = added.rows[0].id;
