@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { effectiveState, type CertificateFacts } from '@moica/policy';
+import { keyOpenerFor, loadConfig } from '@moica/platform';
+import { runPublication } from '../../../db/crl-publisher';
 import { createStaffWithToken } from '../src/auth/staff-provisioning';
 import { effectiveStateSql } from '../src/console/effective-state.sql';
 import { applicationBody, CaApiHarness, startCaApi } from '../../../test/support/ca-api-harness';
@@ -110,6 +112,26 @@ describe('operator console API', () => {
     const ids = records.body.map((r: { id: string }) => Number(r.id));
     expect(ids.length).toBeGreaterThan(10);
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
+  });
+
+  it('says when a current CRL is close to or past its nextUpdate', async () => {
+    const ca = (await api.pool.query(`SELECT id FROM certificate_authority WHERE role = 'issuing'`)).rows[0].id;
+    const requested = await api.call('POST', `/v1/crl/authorities/${ca}/publications`, { token: api.tokens.operator, body: { kinds: ['complete'] } });
+    expect(requested.status).toBe(202);
+    // What the worker's crl-publish task does, in this process with the harness's clock.
+    const openKey = keyOpenerFor(loadConfig(api.env));
+    const deps = { pool: api.pool, signerFor: (c: { keyLocation: string }) => openKey(c.keyLocation, 'issuing-ca'), publicBaseUrl: 'http://127.0.0.1:3001', now: () => api.clock.now() };
+    await runPublication(deps, requested.body.publications[0].id);
+    const crl = (await api.pool.query(`SELECT crl_number::text AS n, this_update, next_update FROM published_crl WHERE kind = 'complete'`)).rows[0];
+    const crlAttention = async () =>
+      (await api.call('GET', '/v1/operator/overview', { token: api.tokens.operator })).body.attention.filter((a: { kind: string }) => a.kind === 'crl-next-update');
+    expect(await crlAttention()).toEqual([]);
+    const validity = crl.next_update.getTime() - crl.this_update.getTime();
+    api.clock.set(new Date(crl.this_update.getTime() + validity * 0.8));
+    expect(await crlAttention()).toEqual([expect.objectContaining({ data: expect.objectContaining({ crlKind: 'complete', crlNumber: crl.n, expired: false }) })]);
+    api.clock.set(new Date(crl.next_update.getTime() + 1000));
+    expect(await crlAttention()).toEqual([expect.objectContaining({ data: expect.objectContaining({ crlNumber: crl.n, expired: true }) })]);
+    api.clock.set('2026-03-02T02:00:00Z');
   });
 
   it('retries a failed job as an operator, once, with an audit record', async () => {

@@ -209,7 +209,7 @@ describeWithTools(['chromium'], 'operator console in headless Chromium', () => {
     await search.locator('input[name="actor"]').fill(`staff:${secondOperator.staffId}`);
     await search.locator('button[type="submit"]').click();
     // The filtered answer replaces the first page of the whole log: one approval, by the second operator.
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-results"] tbody tr').length === 1);
+    await page.waitForFunction(`document.querySelectorAll('[data-testid="audit-results"] tbody tr').length === 1`);
     const cells = await page.getByTestId('audit-results').locator('tbody td').allTextContents();
     expect(cells[2]).toContain(secondOperator.staffId);
     expect(cells[4]).toBe('key-ceremony.approved');
