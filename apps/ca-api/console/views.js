@@ -164,7 +164,7 @@ export async function crls(root, ctx) {
           [t('crl.number'), t('crl.kindHeading'), t('crl.partition'), 'thisUpdate', 'nextUpdate', t('crl.entries'), t('crl.size'), ''],
           published.map((c) => [
             c.crlNumber,
-            t(`crl.kind.${c.kind}`),
+            t(`crl.one.${c.kind}`),
             c.partition ?? '',
             time(c.thisUpdate),
             time(c.nextUpdate),

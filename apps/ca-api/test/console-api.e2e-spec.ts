@@ -52,6 +52,14 @@ describe('operator console API', () => {
     expect((await fetch(`${api.url}/console/secret.js`)).status).toBe(404);
   });
 
+  it('describes the new routes in the OpenAPI document, and not the static files', async () => {
+    const document = (await api.call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { security?: unknown }>> };
+    for (const [path, method] of [['/v1/operator/session', 'get'], ['/v1/operator/overview', 'get'], ['/v1/operator/certificates', 'get'], ['/v1/operator/jobs/{id}/retry', 'post']]) {
+      expect(document.paths[path]?.[method]?.security).toEqual([{ bearer: [] }]);
+    }
+    expect(Object.keys(document.paths).filter((path) => path.startsWith('/console'))).toEqual([]);
+  });
+
   it('lets operators and auditors in, and no one else', async () => {
     const operator = await api.call('GET', '/v1/operator/session', { token: api.tokens.operator });
     expect(operator.body).toMatchObject({ name: 'Operator Huang', role: 'operator' });

@@ -235,10 +235,10 @@ describeWithTools(['chromium'], 'operator console in headless Chromium', () => {
   });
 
   it('retries a failed job from the jobs page', async () => {
-    // Two jobs of a task no worker runs, failed for good (as after max attempts).
+    // Two e-mail notice jobs failed for good (as after max attempts); no SMTP_URL here, so no worker runs them.
     const failed: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const added = await api.pool.query(`SELECT (graphile_worker.add_job('console-test-task', '{}'::json, max_attempts := 3)).id::text AS id`);
+      const added = await api.pool.query(`SELECT (graphile_worker.add_job('notice-email', '{}'::json, max_attempts := 3)).id::text AS id`);
       failed.push(added.rows[0].id);
     }
     await api.pool.query(`UPDATE graphile_worker._private_jobs SET attempts = 3, last_error = 'SMTP gateway unreachable' WHERE id = ANY($1::bigint[])`, [failed]);
@@ -253,6 +253,9 @@ describeWithTools(['chromium'], 'operator console in headless Chromium', () => {
     const jobs = await api.pool.query(`SELECT id::text, attempts FROM graphile_worker.jobs WHERE id = ANY($1::bigint[]) ORDER BY id`, [failed]);
     expect(jobs.rows).toEqual([{ id: failed[0], attempts: 0 }, { id: failed[1], attempts: 3 }]);
     const audit = await api.pool.query(`SELECT actor_id FROM audit_log WHERE operation = 'job.retried' AND subject_id = $1`, [failed[0]]);
+    // The overview counts the one still failed for good.
+    await open(page, 'overview');
+    await expect(page.getByTestId('attention').textContent()).resolves.toContain('1 failed notice-email job(s).');
     expect(audit.rows).toEqual([{ actor_id: operatorId }]);
     await context.close();
   });

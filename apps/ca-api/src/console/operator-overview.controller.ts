@@ -42,7 +42,8 @@ export class AttentionDto {
 export class OperatorOverviewDto {
   @ApiProperty({ description: 'the instant the figures were computed at' }) at!: string;
   @ApiProperty({
-    description: 'holder certificates by effective state: valid, suspended, revoked, expired, on-hold-until-activated, not-yet-valid',
+    type: 'object',
+    description: 'holder certificates by effective state: valid, suspended, revoked, expired, on-hold-until-activated, not-yet-valid (states with none are left out)',
     additionalProperties: { type: 'integer' },
   })
   certificatesByState!: Record<string, number>;

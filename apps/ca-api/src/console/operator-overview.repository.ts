@@ -72,11 +72,15 @@ export class OperatorOverviewRepository {
     );
   }
 
-  /** Jobs whose attempts are exhausted or that failed at least once, per task. */
+  /**
+   * Jobs whose attempts are exhausted, per task: graphile-worker will not run
+   * them again unless an operator retries them. (A job between attempts is
+   * still being retried, and needs no one yet.)
+   */
   async failedJobs(): Promise<Array<{ task: string; count: number }>> {
     return this.dataSource.query(
       `SELECT task_identifier AS task, count(*)::int AS count FROM graphile_worker.jobs
-        WHERE locked_at IS NULL AND (attempts >= max_attempts OR last_error IS NOT NULL)
+        WHERE locked_at IS NULL AND attempts >= max_attempts
         GROUP BY 1 ORDER BY 1`,
     );
   }
