@@ -292,6 +292,20 @@ describeWithTools(['chromium'], 'operator console in headless Chromium', () => {
     await operator.context.close();
   });
 
+  it('fits a 1280-pixel laptop screen: no view scrolls sideways, in either language', async () => {
+    const { context, page } = await signIn(api.tokens.operator);
+    await page.setViewportSize({ width: 1280, height: 720 });
+    for (const language of ['en', 'zh-TW']) {
+      await page.getByTestId('language').selectOption(language);
+      for (const view of ['overview', 'crls', 'jobs', 'approvals', 'audit', 'certificates']) {
+        await open(page, view);
+        const widths = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as [number, number];
+        expect({ language, view, scrollWidth: widths[0] }).toEqual({ language, view, scrollWidth: widths[1] });
+      }
+    }
+    await context.close();
+  });
+
   it('refuses staff of other roles at sign-in', async () => {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
