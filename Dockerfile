@@ -15,6 +15,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends softhsm2 opensc
 ENV NODE_ENV=production HOST=0.0.0.0
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The operator console's static files (served by ca-api at /console).
+COPY --from=build /app/apps/ca-api/console ./apps/ca-api/console
 COPY --from=build /app/package.json ./package.json
 USER node
 CMD ["node", "dist/apps/ca-api/src/main.js"]

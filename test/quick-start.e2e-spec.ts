@@ -41,6 +41,9 @@ describe('quick start (npm start)', () => {
     const tokens = JSON.parse(readFileSync(join(dataDir, 'dev-tokens.json'), 'utf8')) as Record<string, string>;
     expect((await fetch(`${first.caApi}/v1/audit`, { headers: { authorization: `Bearer ${tokens.clerk}` } })).status).toBe(403);
     expect((await fetch(`${first.caApi}/v1/audit`, { headers: { authorization: `Bearer ${tokens.auditor}` } })).status).toBe(200);
+    // The operator console is served by the compiled ca-api, and its URL is printed.
+    expect(first.stack.output()).toContain(`console         ${first.caApi}/console`);
+    expect((await fetch(`${first.caApi}/console`)).status).toBe(200);
     const missing = await fetch(`${first.caApi}/no-such-route`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);

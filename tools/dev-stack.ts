@@ -163,6 +163,7 @@ async function main(): Promise<void> {
   say('ready:');
   say(`  CA API          http://${host}:${caApiPort}   (OpenAPI: /openapi.json, Swagger UI: /docs)`);
   say(`  OCSP responder  http://${host}:${ocspPort}`);
+  say(`  console         http://${host}:${caApiPort}/console   (operators and auditors: sign in with a token from ${join(dataDir, 'dev-tokens.json')})`);
   say('  worker          running (graphile-worker)');
   say('Ctrl-C stops everything.');
 }

@@ -18,6 +18,7 @@ import {
 import { AuthGuard } from './auth/auth.guard';
 import { CRL_OPERATOR_CONTROLLERS, CRL_OPERATOR_PROVIDERS } from './crl/crl-operator.module';
 import { CARD_UNLOCK_CONTROLLERS, CARD_UNLOCK_PROVIDERS } from './card-unlock/card-unlock.module';
+import { CONSOLE_CONTROLLERS, CONSOLE_PROVIDERS } from './console/console.module';
 import { CertificateIssuanceService } from './certificates/certificate-issuance.service';
 import { IssuingCaService } from './certificates/issuing-ca.service';
 import { SharedPrimeRepository } from './certificates/shared-prime.repository';
@@ -89,6 +90,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         JobQueueController,
         KeyOperationsController,
         ...CARD_UNLOCK_CONTROLLERS,
+        ...CONSOLE_CONTROLLERS,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -128,6 +130,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         EmailCertificateService,
         ...CRL_OPERATOR_PROVIDERS,
         ...CARD_UNLOCK_PROVIDERS,
+        ...CONSOLE_PROVIDERS,
         { provide: NOTIFICATION_CHANNELS, useFactory: () => notificationChannelsFromConfig(config).channels },
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],

@@ -55,7 +55,7 @@ export class AuditController {
           AND ($4::text IS NULL OR subject_id = $4)
           AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::timestamptz IS NULL OR at < $6)
           AND ($7::bigint IS NULL OR id < $7)
-        ORDER BY id DESC LIMIT $8`,
+        ORDER BY audit_log.id DESC LIMIT $8`,
       [actor ?? null, isUuid(office) ? office : null, operation ?? null, subject ?? null, from ?? null, to ?? null, beforeId ?? null,
         Math.min(Math.max(Number(limit) || 100, 1), 1000)],
     );
