@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus, Inject, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { CRL_REASON_CODES } from '@moica/policy';
+import { crlReasonFromCode } from '@moica/pki';
 import { Clock, ProblemException } from '@moica/platform';
 import type { StaffRole } from '@moica/db';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
@@ -10,7 +10,6 @@ import { ProblemResponses } from '../common/problem-responses';
 import { notFound } from '../common/refusals';
 import { effectiveStateSql } from './effective-state.sql';
 
-const REASON_BY_CODE: Record<number, string> = Object.fromEntries(Object.entries(CRL_REASON_CODES).map(([name, code]) => [code, name]));
 
 /**
  * The roles that see the holder's national ID number in a look-up, and then
@@ -111,7 +110,7 @@ export class CertificateHistoryController {
       notBefore: row.not_before.toISOString(),
       notAfter: row.not_after.toISOString(),
       revokedAt: row.revoked_at?.toISOString() ?? null,
-      reason: row.revocation_reason === null ? null : (REASON_BY_CODE[row.revocation_reason] ?? String(row.revocation_reason)),
+      reason: row.revocation_reason === null ? null : (crlReasonFromCode(row.revocation_reason) ?? String(row.revocation_reason)),
       cardNumber: row.card_number,
       holderNumber: row.holder_number,
       renewedFromSerial: row.renewed_from_serial,
@@ -120,7 +119,7 @@ export class CertificateHistoryController {
         at: new Date(h.at).toISOString(),
         from: h.from,
         to: h.to,
-        reason: h.reason === null ? null : (REASON_BY_CODE[h.reason] ?? String(h.reason)),
+        reason: h.reason === null ? null : (crlReasonFromCode(h.reason) ?? String(h.reason)),
         actorKind: h.actorKind,
         actorId: h.actorId,
       })),
