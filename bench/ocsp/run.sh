@@ -42,7 +42,7 @@ echo "# responder RSS after warm-up: $(( $(awk '/VmRSS/ {print $2}' /proc/$OURS_
 curl -s -X POST -H 'content-type: application/ocsp-request' --data-binary @"$KEYS/one-request.der" \
   "http://127.0.0.1:$OURS_PORT/ocsp" -o "$KEYS/one-response.der"
 node dist/bench/ocsp/static-server.js $STATIC_PORT "$KEYS/one-response.der" > /dev/null 2>&1 &
-PIDS+=($!)
+PIDS+=($!); STATIC_PID=$!
 until curl -s -o /dev/null -X POST -H 'content-type: application/ocsp-request' --data-binary @"$KEYS/one-request.der" "http://127.0.0.1:$STATIC_PORT/ocsp"; do sleep 0.5; done
 
 # cfssl ocspserve: our stored responses, exported as base64 DER lines; one core (GOMAXPROCS=1) like ours.
@@ -57,12 +57,23 @@ if [[ "$PEERS" == *cfssl* ]]; then
   echo "# cfssl start-up: $(( $(date +%s) - started )) s, RSS $(( $(awk '/VmRSS/ {print $2}' /proc/$CFSSL_PID/status) / 1024 )) MiB"
 fi
 
-run_wrk() { wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" -s bench/ocsp/post.lua "$1" -- "$KEYS/requests.hex" | tail -1; }
+# wrk's JSON line, plus the server's CPU time per request (user + system, from /proc/<pid>/stat):
+# on a shared machine the throughput moves with other processes' load, CPU per request much less.
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+run_wrk() {
+  local before after line requests
+  before=$(cpu_ticks "$2")
+  line=$(wrk -t1 -c64 -d"${SECONDS_PER_RUN}s" -s bench/ocsp/post.lua "$1" -- "$KEYS/requests.hex" | tail -1)
+  after=$(cpu_ticks "$2")
+  requests=$(echo "$line" | sed 's/.*"requests":\([0-9]*\).*/\1/')
+  echo "${line%\}},\"cpu_us_per_request\":$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$requests" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }')}"
+}
 
 for round in $(seq 1 "$ROUNDS"); do
-  record static "$round" "$(run_wrk "http://127.0.0.1:$STATIC_PORT/ocsp")"
-  record ours "$round" "$(run_wrk "http://127.0.0.1:$OURS_PORT/ocsp")"
-  if [[ "$PEERS" == *cfssl* ]]; then record cfssl "$round" "$(run_wrk "http://127.0.0.1:$CFSSL_PORT/")"; fi
+  record static "$round" "$(run_wrk "http://127.0.0.1:$STATIC_PORT/ocsp" $STATIC_PID)"
+  record ours "$round" "$(run_wrk "http://127.0.0.1:$OURS_PORT/ocsp" $OURS_PID)"
+  if [[ "$PEERS" == *cfssl* ]]; then record cfssl "$round" "$(run_wrk "http://127.0.0.1:$CFSSL_PORT/" $CFSSL_PID)"; fi
   if [[ "$PEERS" == *openssl* ]]; then
     # openssl ocsp: live signing with the same delegated responder key, from an index of the same certificates.
     if [ ! -f "$KEYS/index-$COUNT.txt" ]; then
