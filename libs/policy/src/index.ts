@@ -26,5 +26,7 @@ export * from './certificate-validity';
 export * from './certificate-state';
 export * from './renewal';
 export * from './reissuance';
+export * from './reissuance-order';
+export * from './delivery-estimate';
 export * from './holder-service';
 export * from './notice-schedule';
