@@ -17,6 +17,7 @@ import {
 } from '@moica/platform';
 import { AuthGuard } from './auth/auth.guard';
 import { CRL_OPERATOR_CONTROLLERS, CRL_OPERATOR_PROVIDERS } from './crl/crl-operator.module';
+import { REISSUANCE_CONTROLLERS, REISSUANCE_PROVIDERS } from './reissuance/reissuance.module';
 import { CertificateIssuanceService } from './certificates/certificate-issuance.service';
 import { IssuingCaService } from './certificates/issuing-ca.service';
 import { SharedPrimeRepository } from './certificates/shared-prime.repository';
@@ -85,6 +86,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         CounterHolderServicesController,
         OnlineUserCodeController,
         ...CRL_OPERATOR_CONTROLLERS,
+        ...REISSUANCE_CONTROLLERS,
         JobQueueController,
         KeyOperationsController,
       ],
@@ -125,6 +127,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         VerificationCodeRepository,
         EmailCertificateService,
         ...CRL_OPERATOR_PROVIDERS,
+        ...REISSUANCE_PROVIDERS,
         { provide: NOTIFICATION_CHANNELS, useFactory: () => notificationChannelsFromConfig(config).channels },
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],

@@ -40,6 +40,7 @@ describe('decideOrderTransition', () => {
 
   it.each<[ReissuanceOrderState, ReissuanceOrderEvent, Date, number | undefined, string]>([
     ['awaiting_payment', 'payment-received', AFTER, 250, 'payment-deadline-passed'],
+    ['created', 'start-payment', AFTER, undefined, 'payment-deadline-passed'],
     ['awaiting_payment', 'payment-received', BEFORE, 200, 'payment-amount-mismatch'],
     ['awaiting_payment', 'payment-received', BEFORE, 2500, 'payment-amount-mismatch'],
     ['expired', 'payment-received', AFTER, 250, 'order-state-conflict'],

@@ -80,8 +80,8 @@ export function refundPolicy(state: ReissuanceOrderState): 'refundable' | 'no-re
 }
 
 /**
- * Decides one step of the order. `paymentDeadline` is checked for a payment
- * (a late one is refused: the caller records and flags it, never drops it)
+ * Decides one step of the order. `paymentDeadline` is checked when payment
+ * starts, for a payment (a late one is refused: the caller records and flags it, never drops it)
  * and for expiry (only after it passed). A cancelled paid order is refunded.
  */
 export function decideOrderTransition(
@@ -98,6 +98,7 @@ export function decideOrderTransition(
     return refuse('order-state-conflict', `An order that is ${order.state} cannot ${event}.`);
   }
   const overdue = order.paymentDeadline !== null && now.getTime() > order.paymentDeadline.getTime();
+  if (event === 'start-payment' && overdue) return refuse('payment-deadline-passed', 'The payment deadline has passed: order again.');
   if (event === 'payment-received') {
     if (overdue) return refuse('payment-deadline-passed', 'The payment arrived after the payment deadline.');
     if (facts.paidAmountNtd !== order.amountNtd) {

@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { decideOrderTransition, FINAL_ORDER_STATES, type ReissuanceOrderEvent, type ReissuanceOrderState } from '@moica/policy';
+import { appendAudit, type AuditRecord } from '@moica/db';
+import { refusalProblem } from '../common/refusals';
+
+/** A re-issuance order row as the services use it. */
+export interface OrderRow {
+  id: string;
+  holder_id: string;
+  old_card_id: string;
+  new_card_id: string | null;
+  state: ReissuanceOrderState;
+  amount_twd: number;
+  payment_method: 'atm' | 'credit_card' | null;
+  virtual_account: string | null;
+  payment_deadline: Date | null;
+  postal_code: string | null;
+  address: string | null;
+  tracking_number: string | null;
+  order_number: string;
+  old_certificate_id: string | null;
+  printed_name: string | null;
+  card_valid_until: Date | null;
+  payment_provider: string | null;
+  bank_code: string | null;
+  paid_at: Date | null;
+  production_batch_id: string | null;
+  delivery_earliest: string | null;
+  delivery_latest: string | null;
+  shipped_at: Date | null;
+  delivered_at: Date | null;
+  activated_at: Date | null;
+  closed_at: Date | null;
+  refund_due: boolean;
+  created_at: Date;
+}
+
+/** Who moved an order, for the audit log. */
+export interface OrderActor {
+  kind: AuditRecord['actorKind'];
+  id?: string | null;
+  officeId?: string | null;
+}
+
+/** Columns a transition may set besides the state. */
+const SETTABLE = new Set([
+  'payment_method', 'payment_provider', 'virtual_account', 'bank_code', 'paid_at', 'delivery_earliest', 'delivery_latest',
+  'production_batch_id', 'card_valid_until', 'new_card_id', 'tracking_number', 'shipped_at', 'delivered_at', 'activated_at',
+]);
+
+/**
+ * SQL of re-issuance orders. Every change of state goes through
+ * `transition`: libs/policy decides (decideOrderTransition), the row and one
+ * audit record are written in the caller's transaction.
+ */
+@Injectable()
+export class ReissuanceOrderRepository {
+  async lock(manager: EntityManager, where: { id?: string; orderNumber?: string; newCardId?: string }): Promise<OrderRow | null> {
+    const [column, value] = where.id !== undefined ? ['id', where.id] : where.orderNumber !== undefined ? ['order_number', where.orderNumber] : ['new_card_id', where.newCardId];
+    if (column === 'id' && !isUuid(String(value))) return null;
+    const rows: OrderRow[] = await manager.query(`SELECT * FROM reissuance_order WHERE ${column} = $1 FOR UPDATE`, [value]);
+    return rows[0] ?? null;
+  }
+
+  async insert(
+    manager: EntityManager,
+    order: { holderId: string; oldCardId: string; oldCertificateId: string; amountNtd: number; printedName: string; paymentDeadline: Date; postalCode: string; address: string; now: Date },
+  ): Promise<OrderRow> {
+    const rows: OrderRow[] = await manager.query(
+      `INSERT INTO reissuance_order (holder_id, old_card_id, old_certificate_id, state, amount_twd, printed_name, payment_deadline,
+                                     postal_code, address, order_number, created_at, updated_at)
+       VALUES ($1, $2, $3, 'created', $4, $5, $6, $7, $8, 'RI' || lpad(nextval('reissuance_order_number_seq')::text, 12, '0'), $9, $9)
+       RETURNING *`,
+      [order.holderId, order.oldCardId, order.oldCertificateId, order.amountNtd, order.printedName, order.paymentDeadline, order.postalCode, order.address, order.now],
+    );
+    return rows[0];
+  }
+
+  /** The audit record of a new order (state created). */
+  async recordCreated(manager: EntityManager, order: OrderRow, now: Date, actor: OrderActor): Promise<void> {
+    await appendAudit(manager, {
+      at: now,
+      actorKind: actor.kind,
+      actorId: actor.id ?? null,
+      operation: 'reissuance.created',
+      subjectKind: 'reissuance-order',
+      subjectId: order.order_number,
+      after: { state: order.state, oldCardId: order.old_card_id, amountNtd: order.amount_twd, postalCode: order.postal_code, paymentDeadline: order.payment_deadline },
+    });
+  }
+
+  /** Moves an order by one event of its state machine, with its audit record; throws the policy's refusal. */
+  async transition(
+    manager: EntityManager,
+    order: OrderRow,
+    event: ReissuanceOrderEvent,
+    now: Date,
+    actor: OrderActor,
+    options: { set?: Record<string, unknown>; detail?: Record<string, unknown>; paidAmountNtd?: number; decidedAt?: Date } = {},
+  ): Promise<OrderRow> {
+    const { set = {}, detail = {} } = options;
+    const decision = decideOrderTransition(
+      { state: order.state, paymentDeadline: order.payment_deadline, amountNtd: order.amount_twd },
+      event,
+      // A payment is judged at the instant the gateway says it was made.
+      options.decidedAt ?? now,
+      { paidAmountNtd: options.paidAmountNtd },
+    );
+    if (!decision.allowed) throw refusalProblem(decision, { orderState: order.state });
+    const columns = Object.entries(set).filter(([name]) => SETTABLE.has(name));
+    const values: unknown[] = [order.id, decision.to, now, FINAL_ORDER_STATES.includes(decision.to) ? now : null, decision.refundDue];
+    const assignments = columns.map(([name], i) => `${name} = $${i + 6}`);
+    values.push(...columns.map(([, value]) => value));
+    const rows: OrderRow[] = await manager
+      .query(
+        `UPDATE reissuance_order SET state = $2, updated_at = $3, closed_at = coalesce($4, closed_at), refund_due = $5
+                ${assignments.length ? ', ' + assignments.join(', ') : ''}
+          WHERE id = $1 RETURNING *`,
+        values,
+      )
+      .then((result: [OrderRow[], number]) => result[0]);
+    await appendAudit(manager, {
+      at: now,
+      actorKind: actor.kind,
+      actorId: actor.id ?? null,
+      officeId: actor.officeId ?? null,
+      operation: `reissuance.${event}`,
+      subjectKind: 'reissuance-order',
+      subjectId: order.order_number,
+      before: { state: order.state },
+      // The address is personal data and stays in its table; the audit says what changed.
+      after: { state: decision.to, refundDue: decision.refundDue, ...Object.fromEntries(columns.filter(([name]) => name !== 'address')) },
+      detail,
+    });
+    return rows[0];
+  }
+}
+
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
