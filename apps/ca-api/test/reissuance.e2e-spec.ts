@@ -1,0 +1,478 @@
+/**
+ * Online re-issuance (線上換發, issue 9) over HTTP on a real PostgreSQL:
+ * the holder orders with the old card, pays at the local ECPay simulator
+ * (ATM transfer or credit card; signed notifications back to ca-api), the
+ * card bureau exports the batch and returns the new card's CSRs (issued on
+ * hold), the card is shipped and activated online; then a compiled OCSP
+ * responder answers `openssl ocsp`: the new certificate good, the old one
+ * revoked (superseded). And the refusals.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ecpayCheckMacValue } from '../src/reissuance/payment/ecpay-check-mac';
+import { applicationBody, CaApiHarness, startCaApi } from '../../../test/support/ca-api-harness';
+import { TestCard, validNationalId } from '../../../test/support/card';
+import { RunningProcess, startProcess } from '../../../test/support/processes';
+import { describeWithTools } from '../../../test/support/system-tool';
+import { ensureDevelopmentHierarchy } from '../../../tools/dev-ca';
+import { freePort } from '../../../tools/embedded-postgres';
+import { RunningEcpaySimulator, startEcpaySimulator } from '../../../tools/ecpay-simulator';
+
+const MERCHANT = { merchantId: '3002607', hashKey: 'pwFHCqoQZGmho4w6', hashIV: 'EkRm7iFT261dpevs' };
+const USER_CODE = 'Ab%123@x';
+// The card is issued 2026-03-02 10:00 Taiwan time: cap 2034-03-02, re-issuance from 2034-01-01 to 2035-03-02.
+const ISSUED = '2026-03-02T02:00:00Z';
+
+interface Stack {
+  api: CaApiHarness;
+  simulator: RunningEcpaySimulator;
+}
+
+async function startStack(): Promise<Stack> {
+  let api: CaApiHarness | undefined;
+  const simulator = await startEcpaySimulator({ ...MERCHANT, now: () => api?.clock.now() ?? new Date() });
+  const port = await freePort();
+  api = await startCaApi({
+    now: ISSUED,
+    port,
+    // The new card's certificates (5 years from production, near the old card's 8-year cap) must fit in the issuing CA.
+    issuingCaYears: 15,
+    env: {
+      ECPAY_CHECKOUT_URL: simulator.checkoutUrl,
+      PAYMENT_NOTIFY_BASE_URL: `http://127.0.0.1:${port}`,
+      REISSUANCE_HOLIDAYS: '2034-01-30,2034-01-31,2034-02-01',
+    },
+  });
+  return { api, simulator };
+}
+
+/** A holder's first card (issued at ISSUED), renewed at the counter to the 8-year cap. */
+async function renewedCard(api: CaApiHarness, n: number, prefix = 'TP09'): Promise<{ card: TestCard; nationalId: string }> {
+  api.clock.set(ISSUED);
+  const card = await TestCard.create(`${prefix}${String(n).padStart(11, '0')}`);
+  const nationalId = validNationalId(900 + n);
+  const issued = await api.call('POST', '/v1/applications', {
+    token: api.tokens.clerk,
+    body: applicationBody(card, { signature: await card.csr('signature'), encryption: await card.csr('encryption') }, {
+      applicant: { name: `換發${n}`, nationalId, dateOfBirth: '1970-01-01', mobile: '0912000000', email: `r${n}@example.tw` },
+    }),
+  });
+  expect(issued.status).toBe(201);
+  api.clock.set('2031-01-15T00:00:00Z');
+  const renewed = await api.call('POST', `/v1/cards/${card.cardNumber}/renewal`, {
+    token: api.tokens.clerk,
+    body: { csrs: { signature: await card.csr('signature'), encryption: await card.csr('encryption') } },
+  });
+  expect(renewed.status).toBe(201);
+  return { card, nationalId };
+}
+
+/** The card signs a fresh challenge for `purpose`. */
+async function cardSignature(api: CaApiHarness, card: TestCard, purpose: string): Promise<{ challengeId: string; signature: string }> {
+  const challenge = await api.call('POST', '/v1/online/challenges', { body: { cardNumber: card.cardNumber, purpose } });
+  expect(challenge.status).toBe(201);
+  const signature = Buffer.from(await card.signWithSignatureKey(Buffer.from(challenge.body.challenge, 'base64'))).toString('base64');
+  return { challengeId: challenge.body.challengeId, signature };
+}
+
+async function order(api: CaApiHarness, card: TestCard, postalCode = '10617') {
+  return api.call('POST', '/v1/online/reissuance/orders', {
+    body: { cardSignature: await cardSignature(api, card, 'online-reissuance'), postalCode, address: '臺北市大安區羅斯福路四段1號' },
+  });
+}
+
+/** The holder's browser posts the checkout form to the gateway's hosted page. */
+async function postCheckout(checkout: { action: string; fields: Record<string, string> }): Promise<any> {
+  const response = await fetch(checkout.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(checkout.fields).toString(),
+  });
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+async function simulator(stack: Stack, path: string, body: unknown): Promise<any> {
+  const response = await fetch(`${stack.simulator.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+/** A signed ECPay notification posted straight to ca-api (what a forger or a replayer would send). */
+async function notify(api: CaApiHarness, fields: Record<string, string>, secrets = MERCHANT): Promise<{ status: number; body: string }> {
+  const signed = { ...fields, CheckMacValue: ecpayCheckMacValue(fields, secrets) };
+  const response = await fetch(`${api.url}/v1/payments/ecpay/return`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(signed).toString(),
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+function paymentFields(orderNumber: string, tradeNo: string, amount: number, paymentDate: string): Record<string, string> {
+  return {
+    MerchantID: MERCHANT.merchantId,
+    MerchantTradeNo: orderNumber,
+    RtnCode: '1',
+    RtnMsg: '交易成功',
+    TradeNo: tradeNo,
+    TradeAmt: String(amount),
+    PaymentDate: paymentDate,
+    PaymentType: 'ATM_TAISHIN',
+    PaymentTypeChargeFee: '0',
+    TradeDate: paymentDate,
+    SimulatePaid: '0',
+  };
+}
+
+/** The card bureau: export, the new card's CSRs, shipping. Returns the new card. */
+async function produceAndShip(api: CaApiHarness, orderId: string, cardNumber: string): Promise<{ card: TestCard; issued: any }> {
+  api.clock.set('2034-01-19T01:00:00Z');
+  const batch = await api.call('POST', '/v1/operator/reissuance/production-batches', { token: api.tokens.operator });
+  expect(batch.status).toBe(201);
+  const record = batch.body.orders.find((o: { orderId: string }) => o.orderId === orderId);
+  expect(record).toMatchObject({ cardValidUntil: '2039-01-19T00:59:59.000Z', printedValidityDate: '2039/01/19', postalCode: expect.any(String) });
+  expect(JSON.stringify(batch.body)).not.toMatch(/A1\d{8}/); // no national ID in the bureau's file
+
+  api.clock.set('2034-01-22T01:00:00Z');
+  const card = await TestCard.create(cardNumber);
+  const issued = await api.call('POST', `/v1/operator/reissuance/orders/${orderId}/card`, {
+    token: api.tokens.operator,
+    body: { cardNumber, csrs: { signature: await card.csr('signature'), encryption: await card.csr('encryption') } },
+  });
+  expect(issued.status).toBe(201);
+  expect(issued.body.certificates.map((c: { status: string; notAfter: string }) => [c.status, c.notAfter])).toEqual([
+    ['on_hold', '2039-01-19T00:59:59.000Z'],
+    ['on_hold', '2039-01-19T00:59:59.000Z'],
+  ]);
+  const shipped = await api.call('POST', `/v1/operator/reissuance/orders/${orderId}/shipment`, { token: api.tokens.operator, body: { trackingNumber: 'RR123456785TW' } });
+  expect(shipped.status).toBe(200);
+  expect(shipped.body).toMatchObject({ state: 'shipped', trackingNumber: 'RR123456785TW', refund: 'no-refund' });
+  return { card, issued: issued.body };
+}
+
+async function activate(api: CaApiHarness, card: TestCard, nationalId: string, userCode = USER_CODE) {
+  return api.call('POST', '/v1/online/reissuance/activation', {
+    body: { cardSignature: await cardSignature(api, card, 'activation'), nationalId, userCode },
+  });
+}
+
+function run(command: string, args: string[], cwd: string): { status: number | null; out: string } {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  return { status: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+describeWithTools(['openssl'], 'online re-issuance end to end (ATM and card payment, bureau, activation, openssl ocsp)', () => {
+  let stack: Stack;
+  let dir: string;
+  let responder: RunningProcess | undefined;
+  beforeAll(async () => {
+    stack = await startStack();
+    dir = mkdtempSync(join(tmpdir(), 'reissuance-e2e-'));
+  }, 120_000);
+  afterAll(async () => {
+    if (responder) {
+      responder.child.kill('SIGTERM');
+      await responder.exited();
+    }
+    await stack?.api.close();
+    await stack?.simulator.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ATM transfer: order, virtual account, payment (a duplicate is harmless), production on hold, shipping, activation; openssl ocsp says new good, old superseded', async () => {
+    const { api } = stack;
+    const { card: oldCard, nationalId } = await renewedCard(api, 1);
+
+    api.clock.set('2034-01-16T01:00:00Z'); // Monday 09:00 in Taiwan, inside the window
+    const created = await order(api, oldCard);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ state: 'created', amountNtd: 250, paymentDeadline: '2034-01-19T15:59:59.000Z', refund: 'refundable' });
+    expect(created.body.refundPolicy).toMatch(/cannot be cancelled or refunded/);
+    const orderId = created.body.orderId;
+    const again = await order(api, oldCard);
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe('urn:moica-ca:problem:reissuance-order-exists');
+
+    const payment = await api.call('POST', `/v1/online/reissuance/orders/${orderId}/payment`, { body: { method: 'atm' } });
+    expect(payment.status).toBe(200);
+    expect(payment.body.checkout).toMatchObject({ action: stack.simulator.checkoutUrl, method: 'POST' });
+    expect(payment.body.checkout.fields).toMatchObject({ ChoosePayment: 'ATM', TotalAmount: '250', ExpireDate: '3', MerchantTradeNo: created.body.orderNumber });
+    const page = await postCheckout(payment.body.checkout);
+    expect(page.merchantReply).toEqual({ status: 200, body: '1|OK' });
+    const awaiting = await api.call('GET', `/v1/online/reissuance/orders/${orderId}`);
+    expect(awaiting.body).toMatchObject({ state: 'awaiting_payment', paymentMethod: 'atm', bankCode: '812', virtualAccount: page.vAccount });
+    expect(page.vAccount).toMatch(/^\d{14}$/);
+
+    api.clock.set('2034-01-17T04:00:00Z');
+    const transfer = await simulator(stack, '/simulator/atm-transfers', { vAccount: page.vAccount, amount: 250 });
+    expect(transfer.merchantReply).toEqual({ status: 200, body: '1|OK' });
+    const duplicate = await simulator(stack, '/simulator/notifications/resend', { tradeNo: page.TradeNo });
+    expect(duplicate.merchantReply).toEqual({ status: 200, body: '1|OK' });
+    const paid = await api.call('GET', `/v1/online/reissuance/orders/${orderId}`);
+    // Paid Tuesday 17 January: 7 working days, with 30 January - 1 February configured as holidays.
+    expect(paid.body).toMatchObject({ state: 'paid', paidAt: '2034-01-17T04:00:00.000Z', deliveryEstimate: { earliest: '2034-01-26', latest: '2034-01-26', region: 'main-island' } });
+    const payments = await api.pool.query(`SELECT outcome, amount_twd FROM payment WHERE order_id = $1`, [orderId]);
+    expect(payments.rows).toEqual([{ outcome: 'applied', amount_twd: 250 }]);
+
+    const { card: newCard, issued } = await produceAndShip(api, orderId, 'TP0900000000901');
+    // A card in the mail is useless: on hold, and no online service accepts it before activation.
+    const early = await api.call('POST', '/v1/online/renewal', {
+      body: { cardSignature: await cardSignature(api, newCard, 'renewal'), csrs: { signature: await newCard.csr('signature'), encryption: await newCard.csr('encryption') } },
+    });
+    expect(early.status).toBe(409);
+
+    const cancel = await api.call('POST', `/v1/online/reissuance/orders/${orderId}/cancellation`, {
+      body: { cardSignature: await cardSignature(api, oldCard, 'online-reissuance') },
+    });
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.type).toBe('urn:moica-ca:problem:order-not-cancellable');
+
+    // What relying parties see: a compiled responder at the activation instant, openssl as the client.
+    const at = new Date('2034-01-25T02:00:00Z');
+    await ensureDevelopmentHierarchy({
+      databaseUrl: api.databaseUrl,
+      keysDir: api.keysDir,
+      passphrase: api.env.SOFTWARE_KEY_PASSPHRASE,
+      publicBaseUrl: 'http://127.0.0.1:3001',
+      now: at, // the first OCSP signer (60 days) expired long ago in this timeline: a new one
+    });
+    writeFileSync(join(dir, 'root.pem'), readFileSync(join(api.keysDir, 'dev-root-ca.crt.pem')));
+    writeFileSync(join(dir, 'issuing.pem'), readFileSync(join(api.keysDir, 'dev-issuing-ca.crt.pem')));
+    writeFileSync(join(dir, 'new.pem'), issued.certificates[0].pem);
+    const oldSignature = await api.pool.query(
+      `SELECT c.der FROM certificate c JOIN card k ON k.id = c.card_id WHERE k.card_number = $1 AND c.kind = 'signature' ORDER BY c.not_after DESC, c.created_at DESC LIMIT 1`,
+      [oldCard.cardNumber],
+    );
+    writeFileSync(join(dir, 'old.pem'), `-----BEGIN CERTIFICATE-----\n${oldSignature.rows[0].der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`);
+    const port = await freePort();
+    responder = startProcess('apps/ocsp-responder/src/main.js', {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      DATABASE_URL: api.databaseUrl,
+      PII_ENCRYPTION_KEY: api.env.PII_ENCRYPTION_KEY,
+      PII_HMAC_KEY: api.env.PII_HMAC_KEY,
+      SOFTWARE_KEY_PASSPHRASE: api.env.SOFTWARE_KEY_PASSPHRASE,
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      OCSP_PORT: String(port),
+      FAKE_CLOCK: at.toISOString(),
+    });
+    await responder.waitFor(/listening on/, 60_000);
+    // openssl checks the chain at the timeline's instant (-attime) and accepts a thisUpdate that far from the real clock (-validity_period).
+    const skew = Math.ceil(Math.abs(at.getTime() - Date.now()) / 1000) + 86_400;
+    const ocsp = () =>
+      run(
+        'openssl',
+        ['ocsp', '-issuer', 'issuing.pem', '-cert', 'new.pem', '-cert', 'old.pem', '-url', `http://127.0.0.1:${port}/ocsp/dev-issuing`, '-CAfile', 'root.pem',
+          '-attime', String(Math.floor(at.getTime() / 1000)), '-validity_period', String(skew)],
+        dir,
+      ).out;
+    // In the mail: the new card's certificate is on hold, the old card still good.
+    const inTheMail = ocsp();
+    expect(inTheMail).toContain('Response verify OK');
+    expect(inTheMail).toMatch(/new\.pem: revoked\s+This Update: .*\s+Next Update: .*\s+Reason: certificateHold/);
+    expect(inTheMail).toMatch(/old\.pem: good/);
+
+    api.clock.set('2034-01-25T02:00:00Z');
+    const activated = await activate(api, newCard, nationalId);
+    expect(activated.status).toBe(200);
+    expect(activated.body.activated.map((c: { status: string }) => c.status)).toEqual(['valid', 'valid']);
+    expect(activated.body.superseded).toHaveLength(2);
+    const final = await api.call('GET', `/v1/online/reissuance/orders/${orderId}`);
+    expect(final.body.state).toBe('activated');
+    const rows = await api.pool.query(
+      `SELECT k.card_number, c.status, c.revocation_reason FROM certificate c JOIN card k ON k.id = c.card_id
+        WHERE k.holder_id = (SELECT holder_id FROM reissuance_order WHERE id = $1) AND c.status <> 'abandoned'
+        ORDER BY k.issued_at, c.created_at, c.kind`,
+      [orderId],
+    );
+    expect(rows.rows.map((r) => [r.card_number, r.status, r.revocation_reason])).toEqual([
+      [oldCard.cardNumber, 'revoked', 4],
+      [oldCard.cardNumber, 'revoked', 4],
+      [oldCard.cardNumber, 'revoked', 4],
+      [oldCard.cardNumber, 'revoked', 4],
+      [newCard.cardNumber, 'valid', null],
+      [newCard.cardNumber, 'valid', null],
+    ]);
+    const audit = await api.pool.query(`SELECT operation FROM audit_log WHERE subject_id = $1 ORDER BY id`, [created.body.orderNumber]);
+    expect(audit.rows.map((r) => r.operation)).toEqual([
+      'reissuance.created',
+      'reissuance.start-payment',
+      'reissuance.atm-account-assigned',
+      'reissuance.payment-received',
+      'reissuance.start-production',
+      'reissuance.card-issued',
+      'reissuance.ship',
+      'reissuance.activate',
+    ]);
+    expect((await api.call('GET', '/v1/audit/verification', { token: api.tokens.auditor })).body).toMatchObject({ intact: true });
+
+    // The responder hears of the change (LISTEN/NOTIFY) within moments: poll, as a relying party would.
+    let answer = '';
+    for (let tries = 0; tries < 50; tries++) {
+      answer = ocsp();
+      if (/new\.pem: good/.test(answer)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answer).toContain('Response verify OK');
+    expect(answer).toMatch(/new\.pem: good/);
+    expect(answer).toMatch(/old\.pem: revoked\s+This Update: .*\s+Next Update: .*\s+Reason: superseded\s+Revocation Time: Jan 25 02:00:00 2034 GMT/);
+  }, 180_000);
+
+  it('credit card: hosted page, approved payment, production, activation', async () => {
+    const { api } = stack;
+    const { card: oldCard, nationalId } = await renewedCard(api, 2);
+    api.clock.set('2034-01-16T02:00:00Z');
+    const created = await order(api, oldCard, '88041'); // Penghu: 2 to 3 more working days
+    expect(created.status).toBe(201);
+    const orderId = created.body.orderId;
+    const payment = await api.call('POST', `/v1/online/reissuance/orders/${orderId}/payment`, { body: { method: 'credit_card' } });
+    expect(payment.body.checkout.fields).toMatchObject({ ChoosePayment: 'Credit', TotalAmount: '250' });
+    expect(payment.body.checkout.fields.PaymentInfoURL).toBeUndefined();
+    const page = await postCheckout(payment.body.checkout);
+    expect(page.vAccount).toBeUndefined();
+    api.clock.set('2034-01-16T02:05:00Z');
+    const approved = await simulator(stack, '/simulator/card-payments', { tradeNo: page.TradeNo, approved: true });
+    expect(approved.merchantReply).toEqual({ status: 200, body: '1|OK' });
+    const paid = await api.call('GET', `/v1/online/reissuance/orders/${orderId}`);
+    expect(paid.body).toMatchObject({
+      state: 'paid',
+      paymentMethod: 'credit_card',
+      deliveryEstimate: { earliest: '2034-01-27', latest: '2034-02-02', region: 'outlying-island' },
+    });
+    const { card: newCard } = await produceAndShip(api, orderId, 'TP0900000000902');
+    api.clock.set('2034-01-24T01:00:00Z');
+    const delivered = await api.call('POST', `/v1/operator/reissuance/orders/${orderId}/delivery`, { token: api.tokens.operator });
+    expect(delivered.body.state).toBe('delivered');
+    const activated = await activate(api, newCard, nationalId);
+    expect(activated.status).toBe(200);
+    expect(activated.body.superseded).toHaveLength(2);
+    const replay = await activate(api, newCard, nationalId);
+    expect(replay.status).toBe(409);
+  }, 120_000);
+});
+
+describe('online re-issuance refusals', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.api.close();
+    await stack?.simulator.close();
+  });
+
+  it('refuses outside the window: 61 days before the cap and 1 year after it', async () => {
+    const { api } = stack;
+    const { card } = await renewedCard(api, 11, 'TP08');
+    api.clock.set('2033-12-31T00:00:00Z');
+    const early = await order(api, card);
+    expect(early.status).toBe(409);
+    expect(early.body.type).toBe('urn:moica-ca:problem:reissuance-window-not-open');
+    api.clock.set('2035-03-03T00:00:00Z');
+    const late = await order(api, card);
+    expect(late.status).toBe(409);
+    expect(late.body.type).toBe('urn:moica-ca:problem:reissuance-window-closed');
+  });
+
+  it('refuses a certificate that was suspended when it expired, and an address abroad', async () => {
+    const { api } = stack;
+    const { card, nationalId } = await renewedCard(api, 12, 'TP08');
+    api.clock.set('2034-02-20T00:00:00Z');
+    const suspended = await api.call('POST', '/v1/online/suspension', { body: { nationalId, cardNumber: card.cardNumber, userCode: USER_CODE } });
+    expect(suspended.status).toBe(200);
+    api.clock.set('2034-06-01T00:00:00Z'); // after the cap: the certificate expired suspended
+    const refused = await order(api, card);
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toBe('urn:moica-ca:problem:suspended-at-expiry');
+
+    const { card: other } = await renewedCard(api, 13, 'TP08');
+    api.clock.set('2034-01-20T00:00:00Z');
+    const abroad = await order(api, other, 'SW1A1');
+    expect(abroad.status).toBe(422);
+    expect(abroad.body.type).toBe('urn:moica-ca:problem:postal-code-invalid');
+  });
+
+  it('refuses a forged notification, records a wrong amount and a late payment as flagged, ignores a duplicate', async () => {
+    const { api } = stack;
+    const { card } = await renewedCard(api, 14, 'TP08');
+    api.clock.set('2034-01-16T01:00:00Z');
+    const created = await order(api, card);
+    const orderId = created.body.orderId;
+    const orderNumber = created.body.orderNumber;
+    await api.call('POST', `/v1/online/reissuance/orders/${orderId}/payment`, { body: { method: 'atm' } });
+
+    const forged = await notify(api, paymentFields(orderNumber, '2401160000001', 250, '2034/01/16 10:00:00'), { ...MERCHANT, hashKey: 'XXXXXXXXXXXXXXXX' });
+    expect(forged.status).toBe(400);
+    expect(JSON.parse(forged.body).type).toBe('urn:moica-ca:problem:payment-notification-signature-invalid');
+    const tampered = paymentFields(orderNumber, '2401160000001', 250, '2034/01/16 10:00:00');
+    const signed = { ...tampered, CheckMacValue: ecpayCheckMacValue(tampered, MERCHANT) };
+    const raised = await fetch(`${api.url}/v1/payments/ecpay/return`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...signed, TradeAmt: '1' }).toString(),
+    });
+    expect(raised.status).toBe(400);
+
+    const wrongAmount = await notify(api, paymentFields(orderNumber, '2401160000002', 200, '2034/01/16 10:00:00'));
+    expect(wrongAmount).toEqual({ status: 200, body: '1|OK' });
+    expect((await api.call('GET', `/v1/online/reissuance/orders/${orderId}`)).body.state).toBe('awaiting_payment');
+
+    const right = paymentFields(orderNumber, '2401160000003', 250, '2034/01/16 10:05:00');
+    expect(await notify(api, right)).toEqual({ status: 200, body: '1|OK' });
+    expect(await notify(api, right)).toEqual({ status: 200, body: '1|OK' }); // duplicate
+    expect((await api.call('GET', `/v1/online/reissuance/orders/${orderId}`)).body.state).toBe('paid');
+    const recorded = await api.pool.query(`SELECT provider_trade_no, outcome, flagged IS NOT NULL AS flagged FROM payment WHERE order_id = $1 ORDER BY provider_trade_no`, [orderId]);
+    expect(recorded.rows).toEqual([
+      { provider_trade_no: '2401160000002', outcome: 'amount-mismatch', flagged: true },
+      { provider_trade_no: '2401160000003', outcome: 'applied', flagged: false },
+    ]);
+
+    // A second order, paid after its deadline: the order expires, the payment is kept and flagged.
+    const { card: lateCard } = await renewedCard(api, 15, 'TP08');
+    api.clock.set('2034-01-16T01:00:00Z');
+    const lateOrder = await order(api, lateCard);
+    await api.call('POST', `/v1/online/reissuance/orders/${lateOrder.body.orderId}/payment`, { body: { method: 'atm' } });
+    api.clock.set('2034-01-20T01:00:00Z');
+    const late = await notify(api, paymentFields(lateOrder.body.orderNumber, '2401200000004', 250, '2034/01/20 09:00:00'));
+    expect(late).toEqual({ status: 200, body: '1|OK' });
+    expect((await api.call('GET', `/v1/online/reissuance/orders/${lateOrder.body.orderId}`)).body.state).toBe('expired');
+    const latePayment = await api.pool.query(`SELECT outcome, flagged FROM payment WHERE provider_trade_no = '2401200000004'`);
+    expect(latePayment.rows[0]).toMatchObject({ outcome: 'late', flagged: expect.stringMatching(/refund/) });
+    // The holder may order again once the first order expired.
+    expect((await order(api, lateCard)).status).toBe(201);
+  });
+
+  it('refuses activation with a wrong user code and with another holder\'s card', async () => {
+    const { api } = stack;
+    const { card: oldCard, nationalId } = await renewedCard(api, 16, 'TP08');
+    const { card: otherHoldersCard, nationalId: otherNationalId } = await renewedCard(api, 17, 'TP08');
+    api.clock.set('2034-01-16T01:00:00Z');
+    const created = await order(api, oldCard);
+    const orderId = created.body.orderId;
+    await api.call('POST', `/v1/online/reissuance/orders/${orderId}/payment`, { body: { method: 'atm' } });
+    expect(await notify(api, paymentFields(created.body.orderNumber, '2401160000016', 250, '2034/01/16 10:00:00'))).toEqual({ status: 200, body: '1|OK' });
+    const { card: newCard } = await produceAndShip(api, orderId, 'TP0800000000916');
+
+    api.clock.set('2034-01-25T02:00:00Z');
+    const wrongCode = await activate(api, newCard, nationalId, 'Wrong#123');
+    expect(wrongCode.status).toBe(403);
+    expect(wrongCode.body.type).toBe('urn:moica-ca:problem:user-code-incorrect');
+
+    // Another holder's card, with this holder's user code: not their card.
+    const otherCard = await activate(api, otherHoldersCard, nationalId);
+    expect(otherCard.status).toBe(403);
+    expect(otherCard.body.type).toBe('urn:moica-ca:problem:card-not-holders');
+    // The other holder, with the other holder's own code, on a card they hold that no order produced.
+    const notReissued = await activate(api, otherHoldersCard, otherNationalId);
+    expect(notReissued.status).toBe(404);
+    expect(notReissued.body.type).toBe('urn:moica-ca:problem:reissuance-order-not-found');
+
+    const still = await api.pool.query(`SELECT c.status FROM certificate c JOIN card k ON k.id = c.card_id WHERE k.card_number = $1`, [newCard.cardNumber]);
+    expect(still.rows.map((r) => r.status)).toEqual(['on_hold', 'on_hold']);
+    expect((await activate(api, newCard, nationalId)).status).toBe(200);
+  });
+});
