@@ -12,13 +12,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ecpayCheckMacValue } from '../src/reissuance/payment/ecpay-check-mac';
+import { reissuanceExpiryTask } from '../src/jobs/reissuance-expiry.task';
 import { applicationBody, CaApiHarness, startCaApi } from '../../../test/support/ca-api-harness';
 import { TestCard, validNationalId } from '../../../test/support/card';
 import { RunningProcess, startProcess } from '../../../test/support/processes';
 import { describeWithTools } from '../../../test/support/system-tool';
 import { ensureDevelopmentHierarchy } from '../../../tools/dev-ca';
 import { freePort } from '../../../tools/embedded-postgres';
-import { RunningEcpaySimulator, startEcpaySimulator } from '../../../tools/ecpay-simulator';
+import { luhnCheckDigit, RunningEcpaySimulator, startEcpaySimulator } from '../../../tools/ecpay-simulator';
 
 const MERCHANT = { merchantId: '3002607', hashKey: 'pwFHCqoQZGmho4w6', hashIV: 'EkRm7iFT261dpevs' };
 const USER_CODE = 'Ab%123@x';
@@ -31,10 +32,11 @@ interface Stack {
 }
 
 async function startStack(): Promise<Stack> {
-  let api: CaApiHarness | undefined;
-  const simulator = await startEcpaySimulator({ ...MERCHANT, now: () => api?.clock.now() ?? new Date() });
+  // The simulator tells time by the API's test clock, which exists once the API has started.
+  const started: { api?: CaApiHarness } = {};
+  const simulator = await startEcpaySimulator({ ...MERCHANT, now: () => started.api?.clock.now() ?? new Date() });
   const port = await freePort();
-  api = await startCaApi({
+  const api = await startCaApi({
     now: ISSUED,
     port,
     // The new card's certificates (5 years from production, near the old card's 8-year cap) must fit in the issuing CA.
@@ -45,6 +47,7 @@ async function startStack(): Promise<Stack> {
       REISSUANCE_HOLIDAYS: '2034-01-30,2034-01-31,2034-02-01',
     },
   });
+  started.api = api;
   return { api, simulator };
 }
 
@@ -205,6 +208,7 @@ describeWithTools(['openssl'], 'online re-issuance end to end (ATM and card paym
     const awaiting = await api.call('GET', `/v1/online/reissuance/orders/${orderId}`);
     expect(awaiting.body).toMatchObject({ state: 'awaiting_payment', paymentMethod: 'atm', bankCode: '812', virtualAccount: page.vAccount });
     expect(page.vAccount).toMatch(/^\d{14}$/);
+    expect(luhnCheckDigit(page.vAccount.slice(0, -1))).toBe(page.vAccount.slice(-1));
 
     api.clock.set('2034-01-17T04:00:00Z');
     const transfer = await simulator(stack, '/simulator/atm-transfers', { vAccount: page.vAccount, amount: 250 });
@@ -444,6 +448,40 @@ describe('online re-issuance refusals', () => {
     expect(latePayment.rows[0]).toMatchObject({ outcome: 'late', flagged: expect.stringMatching(/refund/) });
     // The holder may order again once the first order expired.
     expect((await order(api, lateCard)).status).toBe(201);
+  });
+
+  it('expires unpaid orders at their deadline: the operator call and the worker task, each audited', async () => {
+    const { api } = stack;
+    const { card: first } = await renewedCard(api, 18, 'TP08');
+    const { card: second } = await renewedCard(api, 19, 'TP08');
+    api.clock.set('2034-02-01T01:00:00Z');
+    const unpaid = await order(api, first);
+    const alsoUnpaid = await order(api, second);
+    await api.call('POST', `/v1/online/reissuance/orders/${alsoUnpaid.body.orderId}/payment`, { body: { method: 'credit_card' } });
+    api.clock.set('2034-02-04T15:59:59Z'); // the last second of the deadline day in Taiwan
+    expect((await api.call('POST', '/v1/operator/reissuance/expiry', { token: api.tokens.operator })).body.expired).not.toContain(unpaid.body.orderNumber);
+    expect((await api.call('POST', '/v1/operator/reissuance/expiry', { token: api.tokens.clerk })).status).toBe(403);
+    api.clock.set('2034-02-04T16:00:00Z');
+    const byOperator = await api.call('POST', '/v1/operator/reissuance/expiry', { token: api.tokens.operator });
+    expect(byOperator.body.expired).toEqual(expect.arrayContaining([unpaid.body.orderNumber, alsoUnpaid.body.orderNumber]));
+    expect((await api.call('GET', `/v1/online/reissuance/orders/${unpaid.body.orderId}`)).body.state).toBe('expired');
+    const late = await api.call('POST', `/v1/online/reissuance/orders/${unpaid.body.orderId}/payment`, { body: { method: 'atm' } });
+    expect(late.status).toBe(409);
+
+    // The worker's task does the same through a plain pg pool.
+    const { card: third } = await renewedCard(api, 20, 'TP08');
+    api.clock.set('2034-02-05T01:00:00Z');
+    const thirdOrder = await order(api, third);
+    api.clock.set('2034-02-09T01:00:00Z');
+    const logged: string[] = [];
+    await reissuanceExpiryTask(api.pool, api.clock)({}, { logger: { info: (message: string) => logged.push(message) } } as never);
+    expect(logged.join('\n')).toContain(thirdOrder.body.orderNumber);
+    expect((await api.call('GET', `/v1/online/reissuance/orders/${thirdOrder.body.orderId}`)).body.state).toBe('expired');
+    const audit = await api.pool.query(`SELECT operation, actor_kind FROM audit_log WHERE subject_id = $1 ORDER BY id`, [thirdOrder.body.orderNumber]);
+    expect(audit.rows).toEqual([
+      { operation: 'reissuance.created', actor_kind: 'holder' },
+      { operation: 'reissuance.expire', actor_kind: 'system' },
+    ]);
   });
 
   it('refuses activation with a wrong user code and with another holder\'s card', async () => {

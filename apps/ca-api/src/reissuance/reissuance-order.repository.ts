@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { decideOrderTransition, FINAL_ORDER_STATES, type ReissuanceOrderEvent, type ReissuanceOrderState } from '@moica/policy';
-import { appendAudit, type AuditRecord } from '@moica/db';
+import { appendAudit, type AuditRecord, type Queryable } from '@moica/db';
 import { refusalProblem } from '../common/refusals';
 
 /** A re-issuance order row as the services use it. */
@@ -56,18 +55,19 @@ const SETTABLE = new Set([
  */
 @Injectable()
 export class ReissuanceOrderRepository {
-  async lock(manager: EntityManager, where: { id?: string; orderNumber?: string; newCardId?: string }): Promise<OrderRow | null> {
+  async lock(manager: Queryable, where: { id?: string; orderNumber?: string; newCardId?: string }): Promise<OrderRow | null> {
     const [column, value] = where.id !== undefined ? ['id', where.id] : where.orderNumber !== undefined ? ['order_number', where.orderNumber] : ['new_card_id', where.newCardId];
     if (column === 'id' && !isUuid(String(value))) return null;
-    const rows: OrderRow[] = await manager.query(`SELECT * FROM reissuance_order WHERE ${column} = $1 FOR UPDATE`, [value]);
+    const rows = await returning<OrderRow>(manager, `SELECT * FROM reissuance_order WHERE ${column} = $1 FOR UPDATE`, [value]);
     return rows[0] ?? null;
   }
 
   async insert(
-    manager: EntityManager,
+    manager: Queryable,
     order: { holderId: string; oldCardId: string; oldCertificateId: string; amountNtd: number; printedName: string; paymentDeadline: Date; postalCode: string; address: string; now: Date },
   ): Promise<OrderRow> {
-    const rows: OrderRow[] = await manager.query(
+    const rows = await returning<OrderRow>(
+      manager,
       `INSERT INTO reissuance_order (holder_id, old_card_id, old_certificate_id, state, amount_twd, printed_name, payment_deadline,
                                      postal_code, address, order_number, created_at, updated_at)
        VALUES ($1, $2, $3, 'created', $4, $5, $6, $7, $8, 'RI' || lpad(nextval('reissuance_order_number_seq')::text, 12, '0'), $9, $9)
@@ -78,7 +78,7 @@ export class ReissuanceOrderRepository {
   }
 
   /** The audit record of a new order (state created). */
-  async recordCreated(manager: EntityManager, order: OrderRow, now: Date, actor: OrderActor): Promise<void> {
+  async recordCreated(manager: Queryable, order: OrderRow, now: Date, actor: OrderActor): Promise<void> {
     await appendAudit(manager, {
       at: now,
       actorKind: actor.kind,
@@ -92,7 +92,7 @@ export class ReissuanceOrderRepository {
 
   /** Moves an order by one event of its state machine, with its audit record; throws the policy's refusal. */
   async transition(
-    manager: EntityManager,
+    manager: Queryable,
     order: OrderRow,
     event: ReissuanceOrderEvent,
     now: Date,
@@ -112,14 +112,13 @@ export class ReissuanceOrderRepository {
     const values: unknown[] = [order.id, decision.to, now, FINAL_ORDER_STATES.includes(decision.to) ? now : null, decision.refundDue];
     const assignments = columns.map(([name], i) => `${name} = $${i + 6}`);
     values.push(...columns.map(([, value]) => value));
-    const rows: OrderRow[] = await manager
-      .query(
-        `UPDATE reissuance_order SET state = $2, updated_at = $3, closed_at = coalesce($4, closed_at), refund_due = $5
-                ${assignments.length ? ', ' + assignments.join(', ') : ''}
-          WHERE id = $1 RETURNING *`,
-        values,
-      )
-      .then((result: [OrderRow[], number]) => result[0]);
+    const rows = await returning<OrderRow>(
+      manager,
+      `UPDATE reissuance_order SET state = $2, updated_at = $3, closed_at = coalesce($4, closed_at), refund_due = $5
+              ${assignments.length ? ', ' + assignments.join(', ') : ''}
+        WHERE id = $1 RETURNING *`,
+      values,
+    );
     await appendAudit(manager, {
       at: now,
       actorKind: actor.kind,
@@ -135,6 +134,29 @@ export class ReissuanceOrderRepository {
     });
     return rows[0];
   }
+}
+
+/**
+ * Orders past their payment deadline without a payment become expired, each
+ * with its audit record, in the caller's transaction (ca-api's operator
+ * call and the worker's reissuance-expiry task share it).
+ */
+export async function expireOverdueOrders(db: Queryable, orders: ReissuanceOrderRepository, now: Date): Promise<string[]> {
+  const rows = await returning<OrderRow>(
+    db,
+    `SELECT * FROM reissuance_order WHERE state IN ('created', 'awaiting_payment') AND payment_deadline < $1
+      ORDER BY payment_deadline LIMIT 1000 FOR UPDATE SKIP LOCKED`,
+    [now],
+  );
+  for (const order of rows) await orders.transition(db, order, 'expire', now, { kind: 'system' });
+  return rows.map((order) => order.order_number);
+}
+
+/** Rows of a query, whether the runner is pg (a result) or TypeORM (rows, or [rows, count] for UPDATE ... RETURNING). */
+async function returning<T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> {
+  const result = (await db.query(sql, params)) as T[] | [T[], number] | { rows: T[] };
+  if (!Array.isArray(result)) return result.rows;
+  return result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as T[]) : (result as T[]);
 }
 
 export function isUuid(value: string): boolean {

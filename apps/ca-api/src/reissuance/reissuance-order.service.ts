@@ -17,7 +17,7 @@ import { CardSignatureProof } from '../online/card-signature.service';
 import { PAYMENT_GATEWAY } from './payment/payment-gateway-from-config';
 import { PaymentGateway, PaymentMethod } from './payment/payment-gateway';
 import { CheckoutFormDto, ReissuanceOrderDto } from './reissuance.dto';
-import { OrderRow, ReissuanceOrderRepository } from './reissuance-order.repository';
+import { expireOverdueOrders, OrderRow, ReissuanceOrderRepository } from './reissuance-order.repository';
 
 /** What the API tells the holder about refunds (leaflet 寄送卡片: 故繳費製卡完成後即無法退費). */
 export const REFUND_POLICY_TEXT =
@@ -117,15 +117,7 @@ export class ReissuanceOrderService {
   /** Orders past their payment deadline without a payment become expired (each audited). */
   async expireOverdue(): Promise<{ expired: string[] }> {
     const now = floorToSecond(this.clock.now());
-    return this.dataSource.transaction(async (manager) => {
-      const rows: OrderRow[] = await manager.query(
-        `SELECT * FROM reissuance_order WHERE state IN ('created', 'awaiting_payment') AND payment_deadline < $1
-          ORDER BY payment_deadline LIMIT 1000 FOR UPDATE SKIP LOCKED`,
-        [now],
-      );
-      for (const order of rows) await this.orders.transition(manager, order, 'expire', now, { kind: 'system' });
-      return { expired: rows.map((order) => order.order_number) };
-    });
+    return { expired: await this.dataSource.transaction((manager) => expireOverdueOrders(manager, this.orders, now)) };
   }
 
   private async complete(manager: EntityManager, ticket: IdempotencyTicket, status: number, body: unknown, now: Date): Promise<void> {
