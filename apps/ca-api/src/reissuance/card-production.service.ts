@@ -1,15 +1,14 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { cardLifetime, floorToSecond, formatCalendarDate, newCertificateValidity, taiwanCalendarDate } from '@moica/policy';
-import { checkKeyQuality } from '@moica/pki';
 import { appendAudit } from '@moica/db';
 import { Clock, ProblemException } from '@moica/platform';
 import type { StaffPrincipal } from '../auth/principal';
-import { CertificateIssuanceService, CertificateOrder } from '../certificates/certificate-issuance.service';
-import { parseCardRequest } from '../certificates/card-request';
+import { CertificateIssuanceService } from '../certificates/certificate-issuance.service';
+import { newCardOrders, parseNewCardRequests } from '../certificates/new-card-orders';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { SharedPrimeRepository } from '../certificates/shared-prime.repository';
-import { notFound, pkiProblem, refusalProblem } from '../common/refusals';
+import { notFound, refusalProblem } from '../common/refusals';
 import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
@@ -118,11 +117,7 @@ export class CardProductionService {
     assertAwaitsCard(snapshot);
     const taken: unknown[] = await this.dataSource.query(`SELECT 1 FROM card WHERE card_number = $1`, [request.cardNumber]);
     if (taken.length > 0) throw new ProblemException('card-number-in-use', HttpStatus.CONFLICT, 'Card number in use', 'this card number is already registered');
-    const signatureCsr = parseCardRequest(request.csrs.signature, 'signature');
-    const encryptionCsr = parseCardRequest(request.csrs.encryption, 'encryption');
-    if (Buffer.from(signatureCsr.publicKey.spki).equals(Buffer.from(encryptionCsr.publicKey.spki))) {
-      throw pkiProblem('csr-keys-identical', 'the signature and encryption requests carry the same key; a card has two key pairs');
-    }
+    const requests = parseNewCardRequests(request.csrs);
     const holder: Array<{ holder_number: string; national_id_last4: string }> = await this.dataSource.query(
       `SELECT holder_number, national_id_last4 FROM holder WHERE id = $1`,
       [snapshot.holder_id],
@@ -130,27 +125,18 @@ export class CardProductionService {
     const now = floorToSecond(this.clock.now());
     const notAfter = snapshot.card_valid_until!;
     const ca = this.issuingCas.forNewCertificates();
-    const orders: CertificateOrder[] = [];
-    for (const [kind, csr] of [['signature', signatureCsr], ['encryption', encryptionCsr]] as const) {
-      const quality = await checkKeyQuality(csr.publicKey, {
-        isKnownPublicKey: async (spkiSha256) =>
-          (await this.dataSource.query(`SELECT 1 FROM certificate WHERE spki_sha256 = $1 AND status NOT IN ('pending', 'abandoned') LIMIT 1`, [Buffer.from(spkiSha256)])).length > 0,
-        sharedPrimeIndex: this.sharedPrimes,
-      });
-      if (!quality.ok) throw pkiProblem(quality.code, `${kind} key: ${quality.detail}`);
-      orders.push({
-        request: {
-          kind,
-          publicKey: quality.checked,
-          holderName: snapshot.printed_name ?? '',
-          holderNumber: holder[0].holder_number,
-          nationalIdLast4: holder[0].national_id_last4,
-          notBefore: now,
-          notAfter,
-          crlPartition: partitionOf(request.cardNumber, ca.profile.crlPartitions),
-        },
-      });
-    }
+    const orders = await newCardOrders(
+      requests,
+      {
+        holderName: snapshot.printed_name ?? '',
+        holderNumber: holder[0].holder_number,
+        nationalIdLast4: holder[0].national_id_last4,
+        notBefore: now,
+        notAfter,
+        crlPartition: partitionOf(request.cardNumber, ca.profile.crlPartitions),
+      },
+      { dataSource: this.dataSource, sharedPrimes: this.sharedPrimes },
+    );
     // The new card's own 8-year cap counts from now; the printed date lies well inside it.
     const lifetime = cardLifetime(now);
     const prepared = orders.map((order) => ({ order, prepared: this.issuance.prepare(ca, order, lifetime.capLastSecond) }));
