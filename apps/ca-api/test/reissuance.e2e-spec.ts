@@ -448,6 +448,23 @@ describe('online re-issuance refusals', () => {
     expect(latePayment.rows[0]).toMatchObject({ outcome: 'late', flagged: expect.stringMatching(/refund/) });
     // The holder may order again once the first order expired.
     expect((await order(api, lateCard)).status).toBe(201);
+
+    // Operators see what they must settle; clerks do not.
+    const flagged = await api.call('GET', '/v1/operator/reissuance/payments/flagged', { token: api.tokens.auditor });
+    expect(flagged.status).toBe(200);
+    expect(flagged.body.payments.map((p: { provider_trade_no: string; outcome: string }) => [p.provider_trade_no, p.outcome])).toEqual([
+      ['2401200000004', 'late'],
+      ['2401160000002', 'amount-mismatch'],
+    ]);
+    expect((await api.call('GET', '/v1/operator/reissuance/payments/flagged', { token: api.tokens.clerk })).status).toBe(403);
+
+    // A paid order cancelled before production is refunded; the API says so.
+    api.clock.set('2034-01-20T02:00:00Z');
+    const cancelled = await api.call('POST', `/v1/online/reissuance/orders/${orderId}/cancellation`, {
+      body: { cardSignature: await cardSignature(api, card, 'online-reissuance') },
+    });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ state: 'cancelled', refundDue: true, refund: 'refundable' });
   });
 
   it('expires unpaid orders at their deadline: the operator call and the worker task, each audited', async () => {

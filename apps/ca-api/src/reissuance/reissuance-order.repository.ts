@@ -62,6 +62,24 @@ export class ReissuanceOrderRepository {
     return rows[0] ?? null;
   }
 
+  /** An order without locking it (to show it). */
+  async find(db: Queryable, id: string): Promise<OrderRow | null> {
+    if (!isUuid(id)) return null;
+    return (await returning<OrderRow>(db, `SELECT * FROM reissuance_order WHERE id = $1`, [id]))[0] ?? null;
+  }
+
+  /** Payments kept for an operator (flagged), newest first, with their order's number and state. */
+  async flaggedPayments(db: Queryable, limit: number): Promise<Array<Record<string, unknown>>> {
+    return returning(
+      db,
+      `SELECT p.id, p.provider, p.provider_trade_no, p.amount_twd, p.paid_at, p.received_at, p.outcome, p.flagged,
+              o.order_number, o.state AS order_state, o.amount_twd AS order_amount_twd
+         FROM payment p LEFT JOIN reissuance_order o ON o.id = p.order_id
+        WHERE p.outcome <> 'applied' ORDER BY p.received_at DESC, p.id LIMIT $1`,
+      [limit],
+    );
+  }
+
   async insert(
     manager: Queryable,
     order: { holderId: string; oldCardId: string; oldCertificateId: string; amountNtd: number; printedName: string; paymentDeadline: Date; postalCode: string; address: string; now: Date },

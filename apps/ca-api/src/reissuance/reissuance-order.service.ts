@@ -109,9 +109,14 @@ export class ReissuanceOrderService {
   }
 
   async view(orderId: string): Promise<ReissuanceOrderDto> {
-    const order = await this.dataSource.transaction((manager) => this.orders.lock(manager, { id: orderId }));
+    const order = await this.orders.find(this.dataSource, orderId);
     if (!order) throw notFound('reissuance-order-not-found', 'no such re-issuance order');
     return orderView(order);
+  }
+
+  /** Payments kept and flagged for an operator (docs/reissuance.md). */
+  async flaggedPayments(limit: number): Promise<{ payments: Array<Record<string, unknown>> }> {
+    return { payments: await this.orders.flaggedPayments(this.dataSource, limit) };
   }
 
   /** Orders past their payment deadline without a payment become expired (each audited). */

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Public } from '@moica/platform';
 import { Roles } from '../auth/roles.decorator';
@@ -169,6 +169,14 @@ export class CardBureauController {
   @ProblemResponses(400, 401, 403, 404, 409)
   deliver(@Param('orderId') orderId: string, @Req() request: IdempotentRequest) {
     return this.production.deliver(orderId, request.principal!, request.idempotency!);
+  }
+
+  @Get('payments/flagged')
+  @Roles('operator', 'auditor')
+  @ApiOperation({ summary: 'Payments recorded but not applied (wrong amount, late, second payment, unknown order, failed): what an operator must refund or settle' })
+  @ProblemResponses(401, 403)
+  flagged(@Query('limit') limit?: string) {
+    return this.orders.flaggedPayments(Math.min(Math.max(Number(limit) || 100, 1), 1000));
   }
 
   @Post('expiry')
