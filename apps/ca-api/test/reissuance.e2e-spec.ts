@@ -425,9 +425,13 @@ describe('online re-issuance refusals', () => {
     expect(wrongAmount).toEqual({ status: 200, body: '1|OK' });
     expect((await api.call('GET', `/v1/online/reissuance/orders/${orderId}`)).body.state).toBe('awaiting_payment');
 
+    // The same notification ten times at once (ECPay retries, a replay): all acknowledged, applied once.
     const right = paymentFields(orderNumber, '2401160000003', 250, '2034/01/16 10:05:00');
+    const answers = await Promise.all(Array.from({ length: 10 }, () => notify(api, right)));
+    expect(answers).toEqual(Array.from({ length: 10 }, () => ({ status: 200, body: '1|OK' })));
     expect(await notify(api, right)).toEqual({ status: 200, body: '1|OK' });
-    expect(await notify(api, right)).toEqual({ status: 200, body: '1|OK' }); // duplicate
+    const applied = await api.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE subject_id = $1 AND operation = 'reissuance.payment-received'`, [orderNumber]);
+    expect(applied.rows[0].n).toBe(1);
     expect((await api.call('GET', `/v1/online/reissuance/orders/${orderId}`)).body.state).toBe('paid');
     const recorded = await api.pool.query(`SELECT provider_trade_no, outcome, flagged IS NOT NULL AS flagged FROM payment WHERE order_id = $1 ORDER BY provider_trade_no`, [orderId]);
     expect(recorded.rows).toEqual([
