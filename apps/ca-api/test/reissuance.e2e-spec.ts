@@ -3,9 +3,11 @@
  * the holder orders with the old card, pays at the local ECPay simulator
  * (ATM transfer or credit card; signed notifications back to ca-api), the
  * card bureau exports the batch and returns the new card's CSRs (issued on
- * hold), the card is shipped and activated online; then a compiled OCSP
- * responder answers `openssl ocsp`: the new certificate good, the old one
- * revoked (superseded). And the refusals.
+ * hold), the card is shipped and activated online; a compiled OCSP
+ * responder answers `openssl ocsp` (certificateHold in the mail; then the
+ * new certificate good, the old one revoked superseded) and the published
+ * complete and delta CRLs say the same (certificateHold, then removeFromCRL
+ * and superseded). And the refusals.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,8 @@ import { applicationBody, CaApiHarness, startCaApi } from '../../../test/support
 import { TestCard, validNationalId } from '../../../test/support/card';
 import { RunningProcess, startProcess } from '../../../test/support/processes';
 import { describeWithTools } from '../../../test/support/system-tool';
+import { SoftwareSigner } from '@moica/pki';
+import { runPublication } from '../../../db/crl-publisher';
 import { ensureDevelopmentHierarchy } from '../../../tools/dev-ca';
 import { freePort } from '../../../tools/embedded-postgres';
 import { luhnCheckDigit, RunningEcpaySimulator, startEcpaySimulator } from '../../../tools/ecpay-simulator';
@@ -234,6 +238,26 @@ describeWithTools(['openssl'], 'online re-issuance end to end (ATM and card paym
     expect(cancel.status).toBe(409);
     expect(cancel.body.type).toBe('urn:moica-ca:problem:order-not-cancellable');
 
+    // CRLs (RFC 5280 §5.2.4): a complete CRL now lists the new card's certificates on hold ...
+    const caRow = await api.pool.query(`SELECT id, key_location FROM certificate_authority WHERE role = 'issuing'`);
+    const caSigner = SoftwareSigner.fromEncryptedPem('software:dev-issuing-ca', readFileSync(caRow.rows[0].key_location.replace(/^software:/, ''), 'utf8'), api.env.SOFTWARE_KEY_PASSPHRASE);
+    let crlNow = new Date('2034-01-24T00:00:00Z');
+    const publish = async (kind: 'complete' | 'delta', at: Date) => {
+      crlNow = at;
+      const { rows } = await api.pool.query(`INSERT INTO crl_publication (ca_id, kind, slot_at, trigger) VALUES ($1, $2, $3, 'manual') RETURNING id`, [caRow.rows[0].id, kind, at]);
+      await runPublication({ pool: api.pool, signerFor: async () => caSigner, publicBaseUrl: 'http://127.0.0.1:3001', now: () => crlNow }, rows[0].id);
+      const crl = await api.pool.query(`SELECT der FROM published_crl WHERE kind = $1 AND partition IS NULL ORDER BY crl_number DESC LIMIT 1`, [kind]);
+      writeFileSync(join(dir, `${kind}.crl`), crl.rows[0].der);
+      return run('openssl', ['crl', '-inform', 'DER', '-in', `${kind}.crl`, '-noout', '-text'], dir).out;
+    };
+    // openssl prints a serial's magnitude: without the DER sign octet 00 that a high first bit needs.
+    const asPrinted = (serial: Buffer) => serial.toString('hex').toUpperCase().replace(/^00(?=[89A-F])/, '');
+    const serialOf = async (pem: string) =>
+      asPrinted((await api.pool.query(`SELECT serial FROM certificate WHERE der = $1`, [Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64')])).rows[0].serial);
+    const newSerial = await serialOf(issued.certificates[0].pem);
+    const complete = await publish('complete', new Date('2034-01-24T00:00:00Z'));
+    expect(complete).toMatch(new RegExp(`Serial Number: ${newSerial}\\s+Revocation Date: .*\\s+CRL entry extensions:\\s+X509v3 CRL Reason Code:\\s+Certificate Hold`));
+
     // What relying parties see: a compiled responder at the activation instant, openssl as the client.
     const at = new Date('2034-01-25T02:00:00Z');
     await ensureDevelopmentHierarchy({
@@ -247,7 +271,7 @@ describeWithTools(['openssl'], 'online re-issuance end to end (ATM and card paym
     writeFileSync(join(dir, 'issuing.pem'), readFileSync(join(api.keysDir, 'dev-issuing-ca.crt.pem')));
     writeFileSync(join(dir, 'new.pem'), issued.certificates[0].pem);
     const oldSignature = await api.pool.query(
-      `SELECT c.der FROM certificate c JOIN card k ON k.id = c.card_id WHERE k.card_number = $1 AND c.kind = 'signature' ORDER BY c.not_after DESC, c.created_at DESC LIMIT 1`,
+      `SELECT c.der, c.serial FROM certificate c JOIN card k ON k.id = c.card_id WHERE k.card_number = $1 AND c.kind = 'signature' ORDER BY c.not_after DESC, c.created_at DESC LIMIT 1`,
       [oldCard.cardNumber],
     );
     writeFileSync(join(dir, 'old.pem'), `-----BEGIN CERTIFICATE-----\n${oldSignature.rows[0].der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`);
@@ -318,12 +342,20 @@ describeWithTools(['openssl'], 'online re-issuance end to end (ATM and card paym
     let answer = '';
     for (let tries = 0; tries < 50; tries++) {
       answer = ocsp();
-      if (/new\.pem: good/.test(answer)) break;
+      if (/new\.pem: good/.test(answer) && /old\.pem: revoked/.test(answer)) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(answer).toContain('Response verify OK');
     expect(answer).toMatch(/new\.pem: good/);
     expect(answer).toMatch(/old\.pem: revoked\s+This Update: .*\s+Next Update: .*\s+Reason: superseded\s+Revocation Time: Jan 25 02:00:00 2034 GMT/);
+
+    // ... and the next delta CRL removes them (removeFromCRL) and lists the old card's as superseded.
+    const delta = await publish('delta', new Date('2034-01-25T04:00:00Z'));
+    expect(delta).toContain('Delta CRL Indicator: critical');
+    expect(delta).toMatch(new RegExp(`Serial Number: ${newSerial}\\s+Revocation Date: .*\\s+CRL entry extensions:\\s+X509v3 CRL Reason Code:\\s+Remove From CRL`));
+    const oldSerial = asPrinted(oldSignature.rows[0].serial);
+    expect(delta).toMatch(new RegExp(`Serial Number: ${oldSerial}\\s+Revocation Date: .*\\s+CRL entry extensions:\\s+X509v3 CRL Reason Code:\\s+Superseded`));
+    await caSigner.close();
   }, 180_000);
 
   it('credit card: hosted page, approved payment, production, activation', async () => {
