@@ -33,6 +33,7 @@ export class ReissuanceOrderEntity {
   @Column('timestamptz', { name: 'activated_at', nullable: true }) activatedAt!: Date | null;
   @Column('timestamptz', { name: 'closed_at', nullable: true }) closedAt!: Date | null;
   @Column('boolean', { name: 'refund_due', default: false }) refundDue!: boolean;
+  @Column('integer', { name: 'payment_attempt', default: 0 }) paymentAttempt!: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -38,6 +38,8 @@ export class OnlineReissuance1795891900000 implements MigrationInterface {
         ADD COLUMN activated_at        timestamptz,
         ADD COLUMN closed_at           timestamptz,
         ADD COLUMN refund_due          boolean NOT NULL DEFAULT false,
+        -- Checkouts so far; the gateway's MerchantTradeNo is the order number + P + the attempt (a gateway refuses a number twice).
+        ADD COLUMN payment_attempt     integer NOT NULL DEFAULT 0 CHECK (payment_attempt BETWEEN 0 AND 9),
         ADD CONSTRAINT reissuance_order_paid CHECK (state IN ('created', 'awaiting_payment', 'expired') OR (state = 'cancelled' AND paid_at IS NULL) OR paid_at IS NOT NULL),
         ADD CONSTRAINT reissuance_order_produced CHECK (state NOT IN ('in_production', 'shipped', 'delivered', 'activated') OR (production_batch_id IS NOT NULL AND card_valid_until IS NOT NULL)),
         ADD CONSTRAINT reissuance_order_shipped CHECK (state NOT IN ('shipped', 'delivered', 'activated') OR (new_card_id IS NOT NULL AND tracking_number IS NOT NULL AND shipped_at IS NOT NULL)),
@@ -64,6 +66,7 @@ export class OnlineReissuance1795891900000 implements MigrationInterface {
         DROP CONSTRAINT IF EXISTS reissuance_order_shipped,
         DROP CONSTRAINT IF EXISTS reissuance_order_produced,
         DROP CONSTRAINT IF EXISTS reissuance_order_paid,
+        DROP COLUMN IF EXISTS payment_attempt,
         DROP COLUMN IF EXISTS refund_due,
         DROP COLUMN IF EXISTS closed_at,
         DROP COLUMN IF EXISTS activated_at,

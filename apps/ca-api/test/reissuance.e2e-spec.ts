@@ -118,10 +118,11 @@ async function notify(api: CaApiHarness, fields: Record<string, string>, secrets
   return { status: response.status, body: await response.text() };
 }
 
+/** A paid notification for the first checkout of an order (MerchantTradeNo = order number + P1). */
 function paymentFields(orderNumber: string, tradeNo: string, amount: number, paymentDate: string): Record<string, string> {
   return {
     MerchantID: MERCHANT.merchantId,
-    MerchantTradeNo: orderNumber,
+    MerchantTradeNo: `${orderNumber}P1`,
     RtnCode: '1',
     RtnMsg: '交易成功',
     TradeNo: tradeNo,
@@ -206,7 +207,7 @@ describeWithTools(['openssl'], 'online re-issuance end to end (ATM and card paym
     const payment = await api.call('POST', `/v1/online/reissuance/orders/${orderId}/payment`, { body: { method: 'atm' } });
     expect(payment.status).toBe(200);
     expect(payment.body.checkout).toMatchObject({ action: stack.simulator.checkoutUrl, method: 'POST' });
-    expect(payment.body.checkout.fields).toMatchObject({ ChoosePayment: 'ATM', TotalAmount: '250', ExpireDate: '3', MerchantTradeNo: created.body.orderNumber });
+    expect(payment.body.checkout.fields).toMatchObject({ ChoosePayment: 'ATM', TotalAmount: '250', ExpireDate: '3', MerchantTradeNo: `${created.body.orderNumber}P1` });
     const page = await postCheckout(payment.body.checkout);
     expect(page.merchantReply).toEqual({ status: 200, body: '1|OK' });
     const awaiting = await api.call('GET', `/v1/online/reissuance/orders/${orderId}`);
@@ -365,8 +366,14 @@ describeWithTools(['openssl'], 'online re-issuance end to end (ATM and card paym
     const created = await order(api, oldCard, '88041'); // Penghu: 2 to 3 more working days
     expect(created.status).toBe(201);
     const orderId = created.body.orderId;
+    // The holder first picks ATM, then changes their mind: a new checkout, with a new number at the gateway.
+    const atm = await api.call('POST', `/v1/online/reissuance/orders/${orderId}/payment`, { body: { method: 'atm' } });
+    const atmPage = await postCheckout(atm.body.checkout);
+    expect((await api.call('GET', `/v1/online/reissuance/orders/${orderId}`)).body.virtualAccount).toBe(atmPage.vAccount);
     const payment = await api.call('POST', `/v1/online/reissuance/orders/${orderId}/payment`, { body: { method: 'credit_card' } });
-    expect(payment.body.checkout.fields).toMatchObject({ ChoosePayment: 'Credit', TotalAmount: '250' });
+    expect(payment.status).toBe(200);
+    expect(payment.body.checkout.fields).toMatchObject({ ChoosePayment: 'Credit', TotalAmount: '250', MerchantTradeNo: `${created.body.orderNumber}P2` });
+    expect(payment.body.order).toMatchObject({ paymentMethod: 'credit_card', virtualAccount: null });
     expect(payment.body.checkout.fields.PaymentInfoURL).toBeUndefined();
     const page = await postCheckout(payment.body.checkout);
     expect(page.vAccount).toBeUndefined();

@@ -18,6 +18,7 @@ describe('paymentDeadline', () => {
 describe('decideOrderTransition', () => {
   it.each<[ReissuanceOrderState, ReissuanceOrderEvent, Date, number | undefined, string]>([
     ['created', 'start-payment', BEFORE, undefined, 'awaiting_payment'],
+    ['awaiting_payment', 'start-payment', BEFORE, undefined, 'awaiting_payment'],
     ['awaiting_payment', 'payment-received', BEFORE, 250, 'paid'],
     ['awaiting_payment', 'payment-received', DEADLINE, 250, 'paid'],
     ['paid', 'start-production', AFTER, undefined, 'in_production'],
@@ -54,7 +55,7 @@ describe('decideOrderTransition', () => {
     ['in_production', 'activate', AFTER, undefined, 'order-state-conflict'],
     ['activated', 'activate', AFTER, undefined, 'order-state-conflict'],
     ['cancelled', 'start-payment', BEFORE, undefined, 'order-state-conflict'],
-    ['awaiting_payment', 'start-payment', BEFORE, undefined, 'order-state-conflict'],
+    ['paid', 'start-payment', BEFORE, undefined, 'order-state-conflict'],
   ])('%s --%s--> refused', (state, event, now, paid, code) => {
     expect(decideOrderTransition(order(state), event, now, { paidAmountNtd: paid })).toMatchObject({ allowed: false, code });
   });

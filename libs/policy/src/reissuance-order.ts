@@ -4,7 +4,7 @@
  *
  * | event              | from                                  | to               |
  * |--------------------|---------------------------------------|------------------|
- * | start-payment      | created                               | awaiting_payment |
+ * | start-payment      | created, awaiting_payment (a new try)  | awaiting_payment |
  * | payment-received   | awaiting_payment (before the deadline)| paid             |
  * | start-production   | paid                                  | in_production    |
  * | ship               | in_production (card issued)           | shipped          |
@@ -48,6 +48,9 @@ export type ReissuanceOrderEvent =
 /** The fee of a re-issued card: the card fee (leaflet: IC卡工本費250元), NT$. */
 export const REISSUANCE_FEE_NTD = APPLICATION_FEE_NTD;
 
+/** Checkouts of one order at most (each has its own number at the gateway). */
+export const REISSUANCE_PAYMENT_ATTEMPTS = 9;
+
 /** Days to pay after ordering; the deadline is the end of that Taiwan day. */
 export const REISSUANCE_PAYMENT_DAYS = 3;
 
@@ -58,7 +61,8 @@ export const FINAL_ORDER_STATES: readonly ReissuanceOrderState[] = ['activated',
 const NO_REFUND_STATES: readonly ReissuanceOrderState[] = ['in_production', 'shipped', 'delivered', 'activated'];
 
 const TRANSITIONS: Readonly<Record<ReissuanceOrderEvent, { from: readonly ReissuanceOrderState[]; to: ReissuanceOrderState }>> = {
-  'start-payment': { from: ['created'], to: 'awaiting_payment' },
+  // Again while awaiting payment: another method, or a new try after a declined card.
+  'start-payment': { from: ['created', 'awaiting_payment'], to: 'awaiting_payment' },
   'payment-received': { from: ['awaiting_payment'], to: 'paid' },
   'start-production': { from: ['paid'], to: 'in_production' },
   ship: { from: ['in_production'], to: 'shipped' },

@@ -6,7 +6,7 @@ import { AppConfig, Clock, ProblemException } from '@moica/platform';
 import { APP_CONFIG } from '../tokens';
 import { PAYMENT_GATEWAY } from './payment/payment-gateway-from-config';
 import { PaymentGateway, PaymentNotification, PaymentNotificationRejected } from './payment/payment-gateway';
-import { OrderRow, ReissuanceOrderRepository } from './reissuance-order.repository';
+import { OrderRow, parseGatewayTradeNumber, ReissuanceOrderRepository } from './reissuance-order.repository';
 
 /** What became of a payment notification (payment.outcome). */
 export type PaymentOutcome = 'applied' | 'amount-mismatch' | 'late' | 'order-not-awaiting-payment' | 'unknown-order' | 'not-paid';
@@ -41,7 +41,7 @@ export class PaymentNotificationService {
     this.calendar = workingCalendarFromConfig(config);
   }
 
-  async receive(fields: Record<string, string>): Promise<{ acknowledgement: string; outcome: PaymentOutcome | 'duplicate' | 'account-assigned' }> {
+  async receive(fields: Record<string, string>): Promise<{ acknowledgement: string; outcome: PaymentOutcome | 'duplicate' | 'account-assigned' | 'superseded-attempt' }> {
     let notification: PaymentNotification;
     try {
       notification = this.gateway.readNotification(fields);
@@ -52,10 +52,11 @@ export class PaymentNotificationService {
       }
       throw error;
     }
+    const trade = parseGatewayTradeNumber(notification.orderNumber);
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const order = await this.orders.lock(manager, { orderNumber: notification.orderNumber });
+      const order = trade ? await this.orders.lock(manager, { orderNumber: trade.orderNumber }) : null;
       return notification.kind === 'atm-account-assigned'
-        ? this.accountAssigned(manager, order, notification)
+        ? this.accountAssigned(manager, order, notification, trade?.attempt ?? 0)
         : this.payment(manager, order, notification);
     });
     return { acknowledgement: this.gateway.acknowledgement, outcome };
@@ -65,9 +66,12 @@ export class PaymentNotificationService {
     manager: EntityManager,
     order: OrderRow | null,
     notification: Extract<PaymentNotification, { kind: 'atm-account-assigned' }>,
-  ): Promise<'account-assigned' | 'duplicate' | 'unknown-order'> {
+    attempt: number,
+  ): Promise<'account-assigned' | 'duplicate' | 'unknown-order' | 'superseded-attempt'> {
     if (!order) return 'unknown-order';
     if (order.virtual_account === notification.virtualAccount) return 'duplicate';
+    // An account for an earlier checkout the holder replaced: not shown; a transfer to it is still recorded when it comes.
+    if (attempt !== order.payment_attempt) return 'superseded-attempt';
     if (order.state !== 'awaiting_payment' || order.payment_method !== 'atm' || order.virtual_account !== null) {
       throw new ProblemException('order-state-conflict', HttpStatus.CONFLICT, 'Order not awaiting an ATM account', `order ${order.order_number} is ${order.state}`);
     }
@@ -161,7 +165,7 @@ export class PaymentNotificationService {
         actorKind: 'system',
         operation: 'reissuance.payment-flagged',
         subjectKind: 'reissuance-order',
-        subjectId: order?.order_number ?? notification.orderNumber,
+        subjectId: order?.order_number ?? notification.orderNumber.slice(0, 40),
         after: { outcome, amountNtd: notification.amountNtd, orderState: current?.state ?? null },
         detail: { paymentId: inserted[0].id, provider: this.gateway.provider, providerTradeNo: notification.providerTradeNo },
       });

@@ -32,6 +32,7 @@ export interface OrderRow {
   activated_at: Date | null;
   closed_at: Date | null;
   refund_due: boolean;
+  payment_attempt: number;
   created_at: Date;
 }
 
@@ -44,7 +45,7 @@ export interface OrderActor {
 
 /** Columns a transition may set besides the state. */
 const SETTABLE = new Set([
-  'payment_method', 'payment_provider', 'virtual_account', 'bank_code', 'paid_at', 'delivery_earliest', 'delivery_latest',
+  'payment_method', 'payment_provider', 'payment_attempt', 'virtual_account', 'bank_code', 'paid_at', 'delivery_earliest', 'delivery_latest',
   'production_batch_id', 'card_valid_until', 'new_card_id', 'tracking_number', 'shipped_at', 'delivered_at', 'activated_at',
 ]);
 
@@ -175,6 +176,17 @@ async function returning<T>(db: Queryable, sql: string, params: unknown[]): Prom
   const result = (await db.query(sql, params)) as T[] | [T[], number] | { rows: T[] };
   if (!Array.isArray(result)) return result.rows;
   return result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number' ? (result[0] as T[]) : (result as T[]);
+}
+
+/** The order's number at the gateway for one checkout: the order number, P, the attempt (ECPay refuses a MerchantTradeNo twice). */
+export function gatewayTradeNumber(orderNumber: string, attempt: number): string {
+  return `${orderNumber}P${attempt}`;
+}
+
+/** The order number and attempt of a gateway trade number; null when it is not one of ours. */
+export function parseGatewayTradeNumber(tradeNumber: string): { orderNumber: string; attempt: number } | null {
+  const match = /^(RI\d{12})P(\d)$/.exec(tradeNumber);
+  return match ? { orderNumber: match[1], attempt: Number(match[2]) } : null;
 }
 
 export function isUuid(value: string): boolean {

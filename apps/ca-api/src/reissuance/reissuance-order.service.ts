@@ -7,6 +7,7 @@ import {
   paymentDeadline,
   refundPolicy,
   REISSUANCE_FEE_NTD,
+  REISSUANCE_PAYMENT_ATTEMPTS,
 } from '@moica/policy';
 import { Clock, ProblemException } from '@moica/platform';
 import { notFound, refusalProblem } from '../common/refusals';
@@ -17,7 +18,7 @@ import { CardSignatureProof } from '../online/card-signature.service';
 import { PAYMENT_GATEWAY } from './payment/payment-gateway-from-config';
 import { PaymentGateway, PaymentMethod } from './payment/payment-gateway';
 import { CheckoutFormDto, ReissuanceOrderDto } from './reissuance.dto';
-import { expireOverdueOrders, OrderRow, ReissuanceOrderRepository } from './reissuance-order.repository';
+import { expireOverdueOrders, gatewayTradeNumber, OrderRow, ReissuanceOrderRepository } from './reissuance-order.repository';
 
 /** What the API tells the holder about refunds (leaflet 寄送卡片: 故繳費製卡完成後即無法退費). */
 export const REFUND_POLICY_TEXT =
@@ -79,11 +80,16 @@ export class ReissuanceOrderService {
       const now = floorToSecond(this.clock.now());
       const order = await this.orders.lock(manager, { id: orderId });
       if (!order) throw notFound('reissuance-order-not-found', 'no such re-issuance order');
+      const attempt = order.payment_attempt + 1;
+      if (attempt > REISSUANCE_PAYMENT_ATTEMPTS) {
+        throw new ProblemException('payment-attempts-exhausted', HttpStatus.CONFLICT, 'Too many payment attempts', 'cancel this order and order again');
+      }
+      // A new checkout replaces the previous one (another method, or a new try after a declined card).
       const moved = await this.orders.transition(manager, order, 'start-payment', now, { kind: 'holder', id: order.holder_id }, {
-        set: { payment_method: method, payment_provider: this.gateway.provider },
+        set: { payment_method: method, payment_provider: this.gateway.provider, payment_attempt: attempt, virtual_account: null, bank_code: null },
       });
       const checkout = this.gateway.checkout({
-        orderNumber: moved.order_number,
+        orderNumber: gatewayTradeNumber(moved.order_number, attempt),
         amountNtd: moved.amount_twd,
         method,
         orderedAt: now,
