@@ -554,6 +554,32 @@ describe('online re-issuance refusals', () => {
     await api.call('POST', `/v1/online/reissuance/orders/${orderId}/payment`, { body: { method: 'atm' } });
     expect(await notify(api, paymentFields(created.body.orderNumber, '2401160000016', 250, '2034/01/16 10:00:00'))).toEqual({ status: 200, body: '1|OK' });
     const { card: newCard } = await produceAndShip(api, orderId, 'TP0800000000916');
+    const csrsOf = async (card: TestCard) => ({ signature: await card.csr('signature'), encryption: await card.csr('encryption') });
+    const twice = await api.call('POST', `/v1/operator/reissuance/orders/${orderId}/card`, {
+      token: api.tokens.operator,
+      body: { cardNumber: 'TP0800000000999', csrs: await csrsOf(await TestCard.create('TP0800000000999')) },
+    });
+    expect(twice.status).toBe(409);
+    expect((await api.call('POST', `/v1/operator/reissuance/orders/${orderId}/card`, { token: api.tokens.clerk, body: {} })).status).toBe(403);
+
+    // The other holder's order in production: the bureau cannot reuse a card number, nor a key pair already certified.
+    api.clock.set('2034-01-16T01:00:00Z');
+    const otherOrder = await order(api, otherHoldersCard);
+    await api.call('POST', `/v1/online/reissuance/orders/${otherOrder.body.orderId}/payment`, { body: { method: 'atm' } });
+    expect((await notify(api, paymentFields(otherOrder.body.orderNumber, '2401160000017', 250, '2034/01/16 10:00:00'))).body).toBe('1|OK');
+    api.clock.set('2034-01-23T01:00:00Z');
+    expect((await api.call('POST', '/v1/operator/reissuance/production-batches', { token: api.tokens.operator })).status).toBe(201);
+    const reused = await api.call('POST', `/v1/operator/reissuance/orders/${otherOrder.body.orderId}/card`, {
+      token: api.tokens.operator,
+      body: { cardNumber: newCard.cardNumber, csrs: await csrsOf(await TestCard.create('TP0800000000998')) },
+    });
+    expect(reused.status).toBe(409);
+    expect(reused.body.type).toBe('urn:moica-ca:problem:card-number-in-use');
+    const knownKeys = await api.call('POST', `/v1/operator/reissuance/orders/${otherOrder.body.orderId}/card`, {
+      token: api.tokens.operator,
+      body: { cardNumber: 'TP0800000000997', csrs: await csrsOf(newCard) },
+    });
+    expect(knownKeys.status).toBe(422);
 
     api.clock.set('2034-01-25T02:00:00Z');
     const wrongCode = await activate(api, newCard, nationalId, 'Wrong#123');

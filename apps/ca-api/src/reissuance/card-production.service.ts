@@ -151,10 +151,15 @@ export class CardProductionService {
         await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the order changed while its card was being issued');
         throw error;
       }
+      // The card number may have been taken meanwhile (another order's card): nothing is released then.
       const card: Array<{ id: string }> = await manager.query(
-        `INSERT INTO card (holder_id, card_number, issued_at, cap_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+        `INSERT INTO card (holder_id, card_number, issued_at, cap_at) VALUES ($1, $2, $3, $4) ON CONFLICT (card_number) DO NOTHING RETURNING id`,
         [order!.holder_id, request.cardNumber, now, lifetime.capEnd],
       );
+      if (card.length === 0) {
+        await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the card number was registered meanwhile');
+        throw new ProblemException('card-number-in-use', HttpStatus.CONFLICT, 'Card number in use', 'this card number is already registered');
+      }
       // On hold until the holder activates the card online: a card lost in the mail is useless.
       await this.issuance.complete(manager, recorded, issued, card[0].id, 'on_hold');
       await this.publisher.announce(manager, recorded.map((r) => r.id));
