@@ -38,6 +38,8 @@ export interface DevelopmentHierarchyOptions {
   rootKey?: KeyAlgorithm;
   issuingKey?: KeyAlgorithm;
   ocspKey?: KeyAlgorithm;
+  /** Validity of the issuing CA in years (12 by default); tests of re-issued cards, issued near a card's 8-year cap, need more. */
+  issuingCaYears?: number;
 }
 
 export interface DevelopmentHierarchy {
@@ -96,7 +98,7 @@ async function createHierarchy(client: Client, options: DevelopmentHierarchyOpti
     ],
     subjectPublicKeyInfoDer: issuing.publicKeySpki,
     notBefore: new Date(now.getTime() - DAY_MS / 2),
-    notAfter: new Date(now.getTime() + 12 * YEAR_MS),
+    notAfter: new Date(now.getTime() + (options.issuingCaYears ?? 12) * YEAR_MS),
     serialNumber: randomSerialNumber(),
     crlDistributionPointUrls: [`${publicBaseUrl}/crl/root.crl`],
     authorityInfoAccess: { caIssuersUrls: [`${publicBaseUrl}/ca/root.crt`] },

@@ -8,6 +8,8 @@
  *   issuing CA, OCSP signer) with software keys in .data/keys.
  * - ca-api, ocsp-responder and the worker as child processes; their URLs are
  *   printed; Ctrl-C stops everything cleanly. A second start reuses it all.
+ * - Unless ECPAY_CHECKOUT_URL is set, a local ECPay simulator for online
+ *   re-issuance payments (tools/ecpay-simulator.ts).
  */
 import './module-aliases';
 import 'reflect-metadata';
@@ -20,6 +22,7 @@ import { migrateUp } from '../db/data-source';
 import { ensureDevelopmentHierarchy } from './dev-ca';
 import { createStaffWithToken, ensureOffice } from '../apps/ca-api/src/auth/staff-provisioning';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { startEcpaySimulator } from './ecpay-simulator';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -100,8 +103,25 @@ async function main(): Promise<void> {
   const tokensFile = await ensureDevelopmentStaff(databaseUrl, dataDir);
   if (tokensFile) say(`development API tokens (office DEV-01: clerk, supervisor; operator; auditor) in ${tokensFile}`);
 
+  // Online re-issuance payments: unless a real ECPay is configured, the local simulator (docs/reissuance.md).
+  let stopSimulator: (() => Promise<void>) | undefined;
+  const payment: Record<string, string> = {};
+  if (!process.env.ECPAY_CHECKOUT_URL) {
+    const simulator = await startEcpaySimulator({
+      merchantId: process.env.ECPAY_MERCHANT_ID ?? '3002607',
+      hashKey: process.env.ECPAY_HASH_KEY ?? 'pwFHCqoQZGmho4w6',
+      hashIV: process.env.ECPAY_HASH_IV ?? 'EkRm7iFT261dpevs',
+      host,
+      port: Number(process.env.ECPAY_SIMULATOR_PORT ?? 3002),
+    });
+    stopSimulator = simulator.close;
+    payment.ECPAY_CHECKOUT_URL = simulator.checkoutUrl;
+    payment.PAYMENT_NOTIFY_BASE_URL = process.env.PAYMENT_NOTIFY_BASE_URL ?? `http://${host}:${caApiPort}`;
+  }
+
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...payment,
     ...secrets,
     DATABASE_URL: databaseUrl,
     HOST: host,
@@ -128,6 +148,7 @@ async function main(): Promise<void> {
           }),
       ),
     );
+    if (stopSimulator) await stopSimulator();
     if (stopDatabase) await stopDatabase();
     say('stopped');
     process.exit(code);
@@ -165,6 +186,7 @@ async function main(): Promise<void> {
   say(`  OCSP responder  http://${host}:${ocspPort}`);
   say(`  console         http://${host}:${caApiPort}/console   (operators and auditors: sign in with a token from ${join(dataDir, 'dev-tokens.json')})`);
   say('  worker          running (graphile-worker)');
+  if (payment.ECPAY_CHECKOUT_URL) say(`  ECPay simulator ${payment.ECPAY_CHECKOUT_URL.replace('/Cashier/AioCheckOut/V5', '')}   (development payments, docs/reissuance.md)`);
   say('Ctrl-C stops everything.');
 }
 

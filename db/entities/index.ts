@@ -16,4 +16,5 @@ export * from './payment.entity';
 export * from './published-crl.entity';
 export * from './registration-office.entity';
 export * from './reissuance-order.entity';
+export * from './reissuance-production-batch.entity';
 export * from './staff-member.entity';

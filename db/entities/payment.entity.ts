@@ -10,6 +10,8 @@ export class PaymentEntity {
   @Column('integer', { name: 'amount_twd' }) amountTwd!: number;
   @Column('timestamptz', { name: 'paid_at' }) paidAt!: Date;
   @Column('text', { nullable: true }) flagged!: string | null;
+  /** applied to its order, or kept for an operator: amount-mismatch, late, order-not-awaiting-payment, unknown-order, not-paid. */
+  @Column('text', { default: 'applied' }) outcome!: string;
   @Column('jsonb') raw!: Record<string, unknown>;
   @Column('timestamptz', { name: 'received_at' }) receivedAt!: Date;
 }

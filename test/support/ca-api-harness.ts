@@ -47,7 +47,7 @@ export interface CaApiHarness {
  * (RSA-2048 issuing key for speed), an office with a clerk, a second office,
  * a supervisor, an operator and an auditor, and a controllable clock.
  */
-export async function startCaApi(options: { now?: string; env?: Record<string, string> } = {}): Promise<CaApiHarness> {
+export async function startCaApi(options: { now?: string; env?: Record<string, string>; port?: number; issuingCaYears?: number } = {}): Promise<CaApiHarness> {
   const db = await createTestDatabase();
   const clock = new TestClock(new Date(options.now ?? '2026-03-02T02:00:00Z'));
   const keysDir = mkdtempSync(join(tmpdir(), 'moica-ca-keys-'));
@@ -61,6 +61,7 @@ export async function startCaApi(options: { now?: string; env?: Record<string, s
     rootKey: { kind: 'EC', curve: 'P-384' },
     issuingKey: { kind: 'RSA', modulusBits: 2048 },
     ocspKey: { kind: 'EC', curve: 'P-256' },
+    issuingCaYears: options.issuingCaYears,
   });
   const env = {
     DATABASE_URL: db.url,
@@ -76,7 +77,7 @@ export async function startCaApi(options: { now?: string; env?: Record<string, s
   config.clock = clock;
   const app = await createHttpApp(CaApiModule.forRoot(config, keyOpenerFor(config)));
   serveOpenApi(app);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(options.port ?? 0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
 

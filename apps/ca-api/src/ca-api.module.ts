@@ -19,6 +19,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { CRL_OPERATOR_CONTROLLERS, CRL_OPERATOR_PROVIDERS } from './crl/crl-operator.module';
 import { CARD_UNLOCK_CONTROLLERS, CARD_UNLOCK_PROVIDERS } from './card-unlock/card-unlock.module';
 import { CONSOLE_CONTROLLERS, CONSOLE_PROVIDERS } from './console/console.module';
+import { REISSUANCE_CONTROLLERS, REISSUANCE_PROVIDERS } from './reissuance/reissuance.module';
 import { CertificateIssuanceService } from './certificates/certificate-issuance.service';
 import { IssuingCaService } from './certificates/issuing-ca.service';
 import { SharedPrimeRepository } from './certificates/shared-prime.repository';
@@ -87,6 +88,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         CounterHolderServicesController,
         OnlineUserCodeController,
         ...CRL_OPERATOR_CONTROLLERS,
+        ...REISSUANCE_CONTROLLERS,
         JobQueueController,
         KeyOperationsController,
         ...CARD_UNLOCK_CONTROLLERS,
@@ -131,6 +133,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         ...CRL_OPERATOR_PROVIDERS,
         ...CARD_UNLOCK_PROVIDERS,
         ...CONSOLE_PROVIDERS,
+        ...REISSUANCE_PROVIDERS,
         { provide: NOTIFICATION_CHANNELS, useFactory: () => notificationChannelsFromConfig(config).channels },
       ],
       exports: [APP_CONFIG, Clock, DataSource, CaKeyRing],

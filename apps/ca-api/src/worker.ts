@@ -9,6 +9,7 @@ import { crlPublishTask } from './jobs/crl-publish.task';
 import { crlTickTask } from './jobs/crl-tick.task';
 import { noticeScanTask } from './jobs/notice-scan.task';
 import { ocspRefreshTask } from './jobs/ocsp-refresh.task';
+import { reissuanceExpiryTask } from './jobs/reissuance-expiry.task';
 import { sendNoticeTask } from './jobs/send-notice.task';
 import { notificationChannelsFromConfig } from './notifications/channels-from-config';
 import { noticeTaskFor } from './notifications/notice-kinds';
@@ -29,6 +30,8 @@ const CRONTAB = [
   '0 1 * * * notice-scan ?max=3&fill=1d&jobKey=notice-scan',
   // OCSP: re-sign pre-signed responses before half their validity, drop expired ones (docs/ocsp.md)
   '*/5 * * * * ocsp-refresh ?max=3&jobKey=ocsp-refresh-sweep',
+  // Online re-issuance: unpaid orders expire at their payment deadline (docs/reissuance.md)
+  '*/10 * * * * reissuance-expiry ?max=3&jobKey=reissuance-expiry',
 ].join('\n');
 
 async function main(): Promise<void> {
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     'crl-publish': crlPublish,
     'ocsp-refresh': ocspRefresh,
     'notice-scan': noticeScanTask(pool, config.clock, { maxAttempts: config.NOTICE_MAX_ATTEMPTS }),
+    'reissuance-expiry': reissuanceExpiryTask(pool, config.clock),
   };
   // A channel without configuration gets no task: its notice jobs wait, pending, until it is configured.
   const deliver = sendNoticeTask({ pool, channels, clock: config.clock });

@@ -40,6 +40,9 @@ describe('loadConfig', () => {
     [{ FAKE_CLOCK: 'tomorrow' }, /FAKE_CLOCK must be an ISO 8601 instant/],
     [{ FAKE_CLOCK: '2031-01-15T00:00:00Z', NODE_ENV: 'production' }, /FAKE_CLOCK is refused when NODE_ENV=production/],
     [{ PUBLIC_BASE_URL: 'not a url' }, /PUBLIC_BASE_URL/],
+    [{ ECPAY_HASH_KEY: 'short' }, /ECPAY_HASH_KEY must be the 16-character ECPay HashKey/],
+    [{ ECPAY_MERCHANT_ID: 'abc' }, /ECPAY_MERCHANT_ID/],
+    [{ REISSUANCE_HOLIDAYS: '2034-02-28;2034-04-04' }, /REISSUANCE_HOLIDAYS must be YYYY-MM-DD dates/],
   ])('refuses %p, naming the variable', (override, message) => {
     const problems = problemsOf({ ...valid, ...override });
     expect(problems.join('\n')).toMatch(message);

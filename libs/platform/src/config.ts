@@ -155,6 +155,41 @@ export class EnvironmentVariables {
   CARD_BUREAU_TRANSPORT_KEY?: string;
 
   /**
+   * ECPay (綠界) All-In-One payment merchant for online re-issuance
+   * (docs/reissuance.md). The defaults are ECPay's published stage test
+   * merchant, for development only: ca-api refuses them at boot in production
+   * (apps/ca-api/src/reissuance/payment/payment-gateway-from-config.ts).
+   */
+  @Matches(/^\d{7,10}$/, { message: 'ECPAY_MERCHANT_ID must be the 7-10 digit ECPay MerchantID' })
+  ECPAY_MERCHANT_ID: string = '3002607';
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9]{16}$/, { message: 'ECPAY_HASH_KEY must be the 16-character ECPay HashKey' })
+  ECPAY_HASH_KEY: string = 'pwFHCqoQZGmho4w6';
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9]{16}$/, { message: 'ECPAY_HASH_IV must be the 16-character ECPay HashIV' })
+  ECPAY_HASH_IV: string = 'EkRm7iFT261dpevs';
+
+  /** AioCheckOut/V5 URL the holder's browser posts the order to (the local simulator's in development and tests). */
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'ECPAY_CHECKOUT_URL must be an http(s) URL' })
+  ECPAY_CHECKOUT_URL: string = 'https://payment-stage.ecpay.com.tw/Cashier/AioCheckOut/V5';
+
+  /** Public base URL of ca-api that ECPay posts payment notifications to (ReturnURL, PaymentInfoURL). */
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'PAYMENT_NOTIFY_BASE_URL must be an http(s) URL' })
+  PAYMENT_NOTIFY_BASE_URL: string = 'http://127.0.0.1:3000';
+
+  /** Public holidays for delivery estimates, Taiwan dates YYYY-MM-DD, comma-separated (行政院人事行政總處 calendar). */
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*$/, { message: 'REISSUANCE_HOLIDAYS must be YYYY-MM-DD dates separated by commas' })
+  REISSUANCE_HOLIDAYS?: string;
+
+  /** Make-up working days (補班, usually Saturdays) for delivery estimates, YYYY-MM-DD, comma-separated. */
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*$/, { message: 'REISSUANCE_MAKEUP_WORKDAYS must be YYYY-MM-DD dates separated by commas' })
+  REISSUANCE_MAKEUP_WORKDAYS?: string;
+
+  /**
    * Test-only fault injection: `stall-after-record=<seconds>` makes issuance
    * wait after recording the to-be-signed certificates, so a test can kill
    * the process there. Refused in production.

@@ -26,6 +26,8 @@ export * from './certificate-validity';
 export * from './certificate-state';
 export * from './renewal';
 export * from './reissuance';
+export * from './reissuance-order';
+export * from './delivery-estimate';
 export * from './holder-service';
 export * from './card-unlock';
 export * from './notice-schedule';

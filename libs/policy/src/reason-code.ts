@@ -58,6 +58,13 @@ export const REASON_CODES = {
   'suspension-ordered-by-court': { category: 'not-permitted', summary: 'A court-ordered suspension is lifted only by a court order.' },
   'suspension-not-ordered-by-court': { category: 'not-permitted', summary: 'A court order lifts only a suspension a court ordered.' },
   'revocation-reason-not-permitted': { category: 'not-permitted', summary: 'This channel may not revoke for this reason.' },
+  // Online re-issuance orders, payment and delivery (reissuance-order.ts, delivery-estimate.ts).
+  'order-state-conflict': { category: 'conflict', summary: 'The re-issuance order is not in a state that allows this step.' },
+  'order-not-cancellable': { category: 'conflict', summary: 'The personalised card is in production: the order can no longer be cancelled or refunded.' },
+  'payment-deadline-passed': { category: 'conflict', summary: 'The payment arrived after the order\'s payment deadline; it is recorded and flagged for a refund.' },
+  'payment-amount-mismatch': { category: 'invalid-data', summary: 'The amount paid does not match the order amount; it is recorded and flagged.' },
+  'postal-code-invalid': { category: 'invalid-data', summary: 'Not a Taiwan postal code: re-issued cards are mailed domestically only.' },
+  'postal-code-not-deliverable': { category: 'invalid-data', summary: 'Mail is not delivered to this postal area.' },
   // Channel (DOMAIN.md delegation table).
   'delegate-not-permitted': { category: 'not-permitted', summary: 'Application and revocation cannot be delegated.' },
   'holder-card-required': { category: 'not-permitted', summary: "The delegate must bring the holder's card for this operation." },

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import {
   CertificateLintError,
   CheckedPublicKey,
+  encodeCrlEntry,
   IssuanceError,
   IssuanceRequest,
   IssuedCertificate,
@@ -139,12 +140,18 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
   ): Promise<void> {
     const now = this.clock.now();
     for (let i = 0; i < recorded.length; i++) {
+      // docs/crl.md: a certificate issued on hold is listed (certificateHold) from its issuance, with its entry DER.
+      const entry =
+        status === 'on_hold'
+          ? Buffer.from(encodeCrlEntry({ serial: recorded[i].prepared.serial.value, revokedAt: now, reason: 'certificateHold' }))
+          : null;
       const [, affected]: [unknown, number] = await manager.query(
         `UPDATE certificate SET der = $2, card_id = $3, status = $4, status_changed_at = $5,
                 revoked_at = CASE WHEN $4 = 'on_hold' THEN $5::timestamptz END,
-                revocation_reason = CASE WHEN $4 = 'on_hold' THEN 6 END
+                revocation_reason = CASE WHEN $4 = 'on_hold' THEN 6 END,
+                crl_entry_der = $6
           WHERE id = $1 AND status = 'pending'`,
-        [recorded[i].id, Buffer.from(issued[i].der), cardId, status, now],
+        [recorded[i].id, Buffer.from(issued[i].der), cardId, status, now, entry],
       );
       if (affected !== 1) throw new Error(`certificate ${recorded[i].id} is no longer pending (abandoned after a stall?)`);
       await manager.query(

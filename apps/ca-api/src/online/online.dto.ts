@@ -9,9 +9,9 @@ export class ChallengeRequestDto {
   @Matches(/^[A-Z0-9]{8,20}$/)
   cardNumber!: string;
 
-  @ApiProperty({ enum: ['renewal', 'add-email-to-certificate', 'user-code-reset'] })
-  @IsIn(['renewal', 'add-email-to-certificate', 'user-code-reset'])
-  purpose!: 'renewal' | 'add-email-to-certificate' | 'user-code-reset';
+  @ApiProperty({ enum: ['renewal', 'add-email-to-certificate', 'user-code-reset', 'online-reissuance', 'activation'] })
+  @IsIn(['renewal', 'add-email-to-certificate', 'user-code-reset', 'online-reissuance', 'activation'])
+  purpose!: 'renewal' | 'add-email-to-certificate' | 'user-code-reset' | 'online-reissuance' | 'activation';
 }
 
 export class ChallengeDto {

@@ -9,15 +9,14 @@ import {
   newCertificateValidity,
   parseCalendarDate,
 } from '@moica/policy';
-import { checkKeyQuality } from '@moica/pki';
 import { appendAudit } from '@moica/db';
 import { Clock, NationalIdVault, ProblemException, UserCodeHasher } from '@moica/platform';
 import type { StaffPrincipal } from '../auth/principal';
-import { CertificateIssuanceService, CertificateOrder } from '../certificates/certificate-issuance.service';
-import { parseCardRequest } from '../certificates/card-request';
+import { CertificateIssuanceService } from '../certificates/certificate-issuance.service';
+import { newCardOrders, parseNewCardRequests } from '../certificates/new-card-orders';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { SharedPrimeRepository } from '../certificates/shared-prime.repository';
-import { pkiProblem, refusalProblem, refusalsProblem } from '../common/refusals';
+import { refusalProblem, refusalsProblem } from '../common/refusals';
 import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
@@ -71,11 +70,7 @@ export class ApplicationService {
     if (refusals.length > 0) throw refusalsProblem(refusals);
     const nationalId = dto.applicant.nationalId.trim().toUpperCase();
 
-    const signatureCsr = parseCardRequest(dto.csrs.signature, 'signature');
-    const encryptionCsr = parseCardRequest(dto.csrs.encryption, 'encryption');
-    if (Buffer.from(signatureCsr.publicKey.spki).equals(Buffer.from(encryptionCsr.publicKey.spki))) {
-      throw pkiProblem('csr-keys-identical', 'the signature and encryption requests carry the same key; a card has two key pairs');
-    }
+    const requests = parseNewCardRequests(dto.csrs);
     if (await this.holders.cardNumberTaken(dto.cardNumber)) {
       throw new ProblemException('card-number-in-use', HttpStatus.CONFLICT, 'Card number in use', 'this card number is already registered');
     }
@@ -90,26 +85,18 @@ export class ApplicationService {
     const lifetime = cardLifetime(issuedAt);
     const crlPartition = partitionOf(dto.cardNumber, ca.profile.crlPartitions);
 
-    const orders: CertificateOrder[] = [];
-    for (const [kind, csr] of [['signature', signatureCsr], ['encryption', encryptionCsr]] as const) {
-      const quality = await checkKeyQuality(csr.publicKey, {
-        isKnownPublicKey: (spkiSha256) => this.isKnownPublicKey(Buffer.from(spkiSha256)),
-        sharedPrimeIndex: this.sharedPrimes,
-      });
-      if (!quality.ok) throw pkiProblem(quality.code, `${kind} key: ${quality.detail}`);
-      orders.push({
-        request: {
-          kind,
-          publicKey: quality.checked,
-          holderName: dto.applicant.name.trim(),
-          holderNumber,
-          nationalIdLast4: nationalId.slice(-4),
-          notBefore: validity.validity.notBefore,
-          notAfter: validity.validity.notAfter,
-          crlPartition,
-        },
-      });
-    }
+    const orders = await newCardOrders(
+      requests,
+      {
+        holderName: dto.applicant.name.trim(),
+        holderNumber,
+        nationalIdLast4: nationalId.slice(-4),
+        notBefore: validity.validity.notBefore,
+        notAfter: validity.validity.notAfter,
+        crlPartition,
+      },
+      { dataSource: this.dataSource, sharedPrimes: this.sharedPrimes },
+    );
     const prepared = orders.map((order) => ({ order, prepared: this.issuance.prepare(ca, order, lifetime.capLastSecond) }));
     const [userCodeHash, recorded] = await Promise.all([this.userCodes.hash(dto.userCode), this.issuance.record(ca, prepared)]);
     const issued = await this.issuance.sign(ca, recorded);
@@ -195,14 +182,6 @@ export class ApplicationService {
       return body;
     });
     return result;
-  }
-
-  private async isKnownPublicKey(spkiSha256: Buffer): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM certificate WHERE spki_sha256 = $1 AND status NOT IN ('pending', 'abandoned') LIMIT 1`,
-      [spkiSha256],
-    );
-    return rows.length > 0;
   }
 }
 
