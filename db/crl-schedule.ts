@@ -234,7 +234,10 @@ async function ensureWorkerSchema(pool: Pool): Promise<void> {
     // graphile-worker is ESM-only; require(esm) loads it from CommonJS on Node 24.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { runMigrations } = require('graphile-worker') as typeof import('graphile-worker');
-    await runMigrations({ pgPool: pool });
+    // Its own short-lived pool when the connection string is known: graphile-worker warns about (and
+    // would install) error handlers on a borrowed pool, which belongs to the caller.
+    const connectionString = (pool as Pool & { options?: { connectionString?: string } }).options?.connectionString;
+    await runMigrations(connectionString ? { connectionString } : { pgPool: pool });
   }
   schemaReady.add(pool);
 }

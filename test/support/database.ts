@@ -26,6 +26,18 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
     async drop() {
       const client = new Client({ connectionString: adminUrl });
       await client.connect();
+      // Connections still closing (a pool's end() or an app's shutdown in flight) are given a moment:
+      // WITH (FORCE) would terminate them, and a pg client without an error listener turns that into
+      // an uncaught "terminating connection due to administrator command" in the suite.
+      for (let waited = 0; ; waited += 100) {
+        const { rows } = await client.query(`SELECT count(*)::int AS n, string_agg(DISTINCT application_name, ', ') AS apps FROM pg_stat_activity WHERE datname = $1`, [name]);
+        if (rows[0].n === 0) break;
+        if (waited >= 3000) {
+          console.warn(`dropping ${name} with ${rows[0].n} connection(s) still open (${rows[0].apps || 'no application_name'}): a suite leaks a pool`);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await client.end();
     },

@@ -87,7 +87,9 @@ describe('CRL operator API (ca-api, real PostgreSQL)', () => {
   });
 
   afterAll(async () => {
+    const dataSource = app?.get(DataSource);
     await app?.close();
+    if (dataSource?.isInitialized) await dataSource.destroy(); // the test module's own DataSource: Nest does not close a factory's value
     await signer?.close();
     await pool?.end();
     await db?.drop();
