@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encryptAesKeyFile, importAesKey, Pkcs11Token, SOFTHSM2_DEFAULT_MODULE } from '@moica/pki';
+import { encryptAesKeyFile, importAesKey, newCardChallenge, Pkcs11Token, SOFTHSM2_DEFAULT_MODULE } from '@moica/pki';
 import { createSoftHsmTestToken, SoftHsmTestToken } from '../../../libs/pki/src/signing/testing/softhsm-test-token';
 import { createStaffWithToken } from '../src/auth/staff-provisioning';
 import { applicationBody, CaApiHarness, startCaApi } from '../../../test/support/ca-api-harness';
@@ -230,6 +230,85 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect(bad.status).toBe(400);
     });
 
+    it('answers bad input with a 4xx problem, never a 500, records nothing and never echoes the national ID', async () => {
+      const { card, nationalId, cardNumber } = await issueCard();
+      lock(card);
+      const challenge = card.challenge().toString('hex');
+      const good = { nationalId, cardNumber, userCode: USER_CODE, challenge };
+      const raw = async (body: string, contentType = 'application/json') => {
+        const response = await fetch(`${api.url}/v1/online/card-unlock`, {
+          method: 'POST',
+          headers: { 'content-type': contentType, 'idempotency-key': `raw-${Math.random()}` },
+          body,
+        });
+        return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
+      };
+      const cases: Array<[string, unknown]> = [
+        ['a challenge of 15 bytes', { ...good, challenge: challenge.slice(0, 30) }],
+        ['a challenge of 17 bytes', { ...good, challenge: `${challenge}00` }],
+        ['an odd number of hex digits', { ...good, challenge: challenge.slice(0, 31) }],
+        ['a challenge that is not hex', { ...good, challenge: 'zz'.repeat(16) }],
+        ['a challenge in base64', { ...good, challenge: Buffer.from(challenge, 'hex').toString('base64') }],
+        ['a challenge in malformed base64', { ...good, challenge: '%%%%====' }],
+        ['a challenge as a number', { ...good, challenge: 1234 }],
+        ['a challenge as an array of bytes', { ...good, challenge: [...Buffer.from(challenge, 'hex')] }],
+        ['a null challenge', { ...good, challenge: null }],
+        ['no challenge', { nationalId, cardNumber, userCode: USER_CODE }],
+        ['no national ID', { cardNumber, userCode: USER_CODE, challenge }],
+        ['no card number', { nationalId, userCode: USER_CODE, challenge }],
+        ['no user code', { nationalId, cardNumber, challenge }],
+        ['a lower-case card number', { ...good, cardNumber: cardNumber.toLowerCase() }],
+        ['a national ID as an object', { ...good, nationalId: { value: nationalId } }],
+        ['a 10 000-character user code', { ...good, userCode: 'x'.repeat(10_000) }],
+        ['an unknown field', { ...good, keyVersion: 1 }],
+        ['an empty object', {}],
+        ['an array', [good]],
+        ['a string', 'hello'],
+      ];
+      for (const [name, body] of cases) {
+        const answer = await raw(JSON.stringify(body));
+        expect({ name, status: answer.status }).toEqual({ name, status: 400 });
+        expect(answer.contentType).toContain('application/problem+json');
+        expect(answer.text).not.toContain(nationalId);
+      }
+      for (const [name, body, contentType, status] of [
+        ['malformed JSON', '{"nationalId": ', 'application/json', 400],
+        ['a text body', JSON.stringify(good), 'text/plain', 400],
+        ['a body of 2 MiB', JSON.stringify({ ...good, userCode: 'x'.repeat(2 * 1024 * 1024) }), 'application/json', 413],
+      ] as const) {
+        const answer = await raw(body, contentType);
+        expect({ name, status: answer.status }).toEqual({ name, status });
+        expect(answer.contentType).toContain('application/problem+json');
+        expect(answer.text).not.toContain(nationalId);
+      }
+      // Nothing was attempted: no challenge recorded, no unlock audited, no user-code failure counted.
+      const { rows } = await api.pool.query(
+        `SELECT (SELECT count(*)::int FROM card_unlock_challenge c JOIN card k ON k.id = c.card_id WHERE k.card_number = $1) AS challenges,
+                (SELECT count(*)::int FROM audit_log WHERE subject_id = $1 AND operation LIKE 'card-unlock.%') AS audited,
+                (SELECT user_code_failures FROM card WHERE card_number = $1) AS failures`,
+        [cardNumber],
+      );
+      expect(rows[0]).toEqual({ challenges: 0, audited: 0, failures: 0 });
+      // The well-formed request still works afterwards.
+      const answered = await unlock({ nationalId, cardNumber, challenge });
+      expect(answered.status).toBe(200);
+      expect(card.unblock(answered.body.response, '864209')).toBe(true);
+    });
+
+    it('refuses an unknown card with the reason of a wrong code or of another holder, and audits it', async () => {
+      const { nationalId } = await issueCard();
+      const unknown = `${prefix}8888888888`;
+      const challenge = newCardChallenge();
+      const rightCode = await unlock({ nationalId, cardNumber: unknown, challenge });
+      expect(rightCode.status).toBe(403);
+      expect(rightCode.body.type).toBe('urn:moica-ca:problem:card-not-holders');
+      const nobody = await unlock({ nationalId: validNationalId(6999), cardNumber: unknown, challenge });
+      expect(nobody.status).toBe(403);
+      expect(nobody.body.type).toBe('urn:moica-ca:problem:user-code-incorrect');
+      const { rows } = await api.pool.query(`SELECT after->>'reason' AS reason FROM audit_log WHERE operation = 'card-unlock.refused' AND subject_id = $1 ORDER BY id`, [unknown]);
+      expect(rows.map((row) => row.reason)).toEqual(['card-not-holders', 'user-code-incorrect']);
+    });
+
     it('audits every attempt and shows cards with repeated failures to operators and auditors', async () => {
       const { card, nationalId, cardNumber } = await issueCard();
       lock(card);
@@ -266,6 +345,18 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect((await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: ['lower-case'] } })).status).toBe(400);
       const audit = await api.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE operation = 'card-unlock.keys-exported' AND after::text LIKE $1`, [`%${cardNumber}%`]);
       expect(audit.rows[0].n).toBe(2);
+    });
+
+    it("never exports the unblock key of a card already in a holder's hands", async () => {
+      const { cardNumber } = await issueCard();
+      const unissued = `${prefix}7777777777`;
+      const refused = await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: [unissued, cardNumber] } });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ type: 'urn:moica-ca:problem:card-already-issued', cardNumbers: [cardNumber] });
+      expect(JSON.stringify(refused.body)).not.toMatch(/wrappedKey/);
+      // Nothing was recorded for the other card number of the refused export.
+      const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM card_personalisation WHERE card_number = $1`, [unissued]);
+      expect(rows[0].n).toBe(0);
     });
 
     it('rotates the master key through the ceremony: cards keep the version they were personalised with', async () => {
