@@ -135,9 +135,10 @@ export class CardUnlockService {
 
   /**
    * The per-card unblock keys for the card bureau, wrapped under the
-   * transport key (RFC 3394). A card number keeps the version it was first
-   * exported (or issued) with, so exporting it again gives the same bytes;
-   * a new card number gets the active version. One transaction, one audit
+   * transport key (RFC 3394), for cards not issued yet (an issued card's
+   * number is refused). A card number keeps the version it was first
+   * exported with, so exporting it again gives the same bytes; a new card
+   * number gets the active version. One transaction, one audit
    * record naming the card numbers and versions.
    */
   async exportForBureau(cardNumbers: string[], staffId: string, ticket?: IdempotencyTicket): Promise<BureauExport> {
@@ -151,6 +152,14 @@ export class CardUnlockService {
       const active = await this.repository.activeVersion(manager);
       if (active === undefined) {
         throw new ProblemException('no-card-unlock-master-key', HttpStatus.CONFLICT, 'No card unlock master key', 'the key ceremony has not created a card unlock master key yet');
+      }
+      // Keys go to the bureau only for cards it has yet to make: the key of a card in a holder's hands would
+      // unblock that card without the user code (docs/card-unlock.md, "The card bureau").
+      const issued = await this.repository.issuedCardNumbers(manager, unique);
+      if (issued.length > 0) {
+        throw new ProblemException('card-already-issued', HttpStatus.CONFLICT, 'Card already issued', `the unblock keys of issued cards are never exported: ${issued.join(', ')}`, {
+          cardNumbers: issued,
+        });
       }
       const versions = await this.repository.personalise(manager, unique, active, now, `staff:${staffId}`);
       const cards: BureauExport['cards'] = [];
