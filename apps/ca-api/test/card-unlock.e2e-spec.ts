@@ -345,6 +345,15 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect((await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: ['lower-case'] } })).status).toBe(400);
       const audit = await api.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE operation = 'card-unlock.keys-exported' AND after::text LIKE $1`, [`%${cardNumber}%`]);
       expect(audit.rows[0].n).toBe(2);
+
+      // Concurrent first exports of one card number: one records it, every answer has the same version and bytes.
+      const racedNumber = `${prefix}9999999998`;
+      const raced = await Promise.all(
+        Array.from({ length: 4 }, () => api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: [racedNumber] } })),
+      );
+      expect(raced.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      expect(new Set(raced.map((answer) => JSON.stringify(answer.body.cards))).size).toBe(1);
+      expect(raced[0].body.cards[0]).toMatchObject({ cardNumber: racedNumber, keyVersion: expect.any(Number) });
     });
 
     it("never exports the unblock key of a card already in a holder's hands", async () => {

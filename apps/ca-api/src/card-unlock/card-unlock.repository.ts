@@ -48,6 +48,17 @@ export class CardUnlockRepository {
    * `activeVersion`, recorded here. (The service refuses issued cards before.)
    */
   async personalise(manager: EntityManager, cardNumbers: string[], activeVersion: number, at: Date, by: string): Promise<Map<string, { version: number; fresh: boolean }>> {
+    const first = await this.personaliseOnce(manager, cardNumbers, activeVersion, at, by);
+    // A concurrent export that recorded a card number first leaves it without a version in this statement's
+    // snapshot (ON CONFLICT DO NOTHING waited for it to commit): the next statement sees its row.
+    const raced = [...first].filter(([, entry]) => entry.version === null).map(([cardNumber]) => cardNumber);
+    if (raced.length === 0) return first;
+    const again = await this.personaliseOnce(manager, raced, activeVersion, at, by);
+    for (const [cardNumber, entry] of again) first.set(cardNumber, { version: entry.version, fresh: false });
+    return first;
+  }
+
+  private async personaliseOnce(manager: EntityManager, cardNumbers: string[], activeVersion: number, at: Date, by: string): Promise<Map<string, { version: number; fresh: boolean }>> {
     const rows: Array<{ card_number: string; version: number; fresh: boolean }> = await manager.query(
       `WITH wanted AS (SELECT DISTINCT unnest($1::text[]) AS card_number),
             known AS (
