@@ -309,6 +309,26 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect(rows.map((row) => row.reason)).toEqual(['card-not-holders', 'user-code-incorrect']);
     });
 
+    it('limits a client to 30 attempts a minute, as online suspension, and audits its refusals once per window', async () => {
+      const guessed = `${prefix}6666666666`;
+      const attempt = () => unlock({ nationalId: validNationalId(6998), cardNumber: guessed, userCode: 'Guess#01', challenge: newCardChallenge() });
+      for (let i = 0; i < 30; i++) expect((await attempt()).status).toBe(403);
+      const limited = await Promise.all([attempt(), attempt(), attempt()]);
+      expect(limited.map((answer) => answer.status)).toEqual([429, 429, 429]);
+      expect(limited[0].body.type).toBe('urn:moica-ca:problem:rate-limited');
+      expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThan(0);
+      // The limit is the one online suspension shares.
+      expect((await api.call('POST', '/v1/online/suspension', { body: { nationalId: validNationalId(6998), cardNumber: guessed, userCode: 'Guess#01' } })).status).toBe(429);
+      const { rows } = await api.pool.query(
+        `SELECT after->>'reason' AS reason, count(*)::int AS n FROM audit_log WHERE operation = 'card-unlock.refused' AND subject_id = $1 GROUP BY 1 ORDER BY 1`,
+        [guessed],
+      );
+      expect(rows).toEqual([
+        { reason: 'rate-limited', n: 1 },
+        { reason: 'user-code-incorrect', n: 30 },
+      ]);
+    });
+
     it('audits every attempt and shows cards with repeated failures to operators and auditors', async () => {
       const { card, nationalId, cardNumber } = await issueCard();
       lock(card);

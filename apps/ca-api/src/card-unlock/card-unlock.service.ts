@@ -8,7 +8,7 @@ import { notFound, refusalProblem } from '../common/refusals';
 import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository } from '../lifecycle/card-certificates.repository';
-import { ClientRateLimiter } from '../lifecycle/client-rate-limiter';
+import { ClientRateLimited, ClientRateLimiter } from '../lifecycle/client-rate-limiter';
 import { UserCodeCheckService } from '../lifecycle/user-code-check.service';
 import { APP_CONFIG } from '../tokens';
 import { CardUnlockKeyRing } from './card-unlock-key-ring';
@@ -64,7 +64,11 @@ export class CardUnlockService {
       holderId = await this.userCodes.verify(request.nationalId, request.cardNumber, request.userCode, clientIp);
       return await this.answer(request.cardNumber, Buffer.from(request.challenge, 'hex'), holderId, clientIp, ticket);
     } catch (error) {
-      await this.auditRefusal(request.cardNumber, holderId, error instanceof ProblemException ? error.code : 'internal-error', clientIp);
+      // A client over its rate limit is audited once per window, not per request: the limit is there to shed load,
+      // and an audit record per refused request would let one client take the audit chain's lock at will.
+      if (!(error instanceof ClientRateLimited && !error.firstInWindow)) {
+        await this.auditRefusal(request.cardNumber, holderId, error instanceof ProblemException ? error.code : 'internal-error', clientIp);
+      }
       throw error;
     }
   }
