@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -307,6 +307,27 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect(nobody.body.type).toBe('urn:moica-ca:problem:user-code-incorrect');
       const { rows } = await api.pool.query(`SELECT after->>'reason' AS reason FROM audit_log WHERE operation = 'card-unlock.refused' AND subject_id = $1 ORDER BY id`, [unknown]);
       expect(rows.map((row) => row.reason)).toEqual(['card-not-holders', 'user-code-incorrect']);
+    });
+
+    it('replays a retry with its Idempotency-Key, and keeps no fast hash of the national ID and user code', async () => {
+      const { card, nationalId, cardNumber } = await issueCard();
+      lock(card);
+      const body = { nationalId, cardNumber, userCode: USER_CODE, challenge: card.challenge().toString('hex') };
+      const idempotencyKey = `unlock-${cardNumber}`;
+      const first = await api.call('POST', '/v1/online/card-unlock', { body, idempotencyKey });
+      expect(first.status).toBe(200);
+      const retry = await api.call('POST', '/v1/online/card-unlock', { body, idempotencyKey });
+      expect(retry.status).toBe(200);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      const other = await api.call('POST', '/v1/online/card-unlock', { body: { ...body, userCode: 'Other#12' }, idempotencyKey });
+      expect(other.status).toBe(422);
+      // The stored fingerprint is keyed: not the SHA-256 of the request that anyone reading the table could recompute.
+      const { rows } = await api.pool.query(`SELECT request_sha256 FROM idempotency_key WHERE key = $1`, [idempotencyKey]);
+      expect(rows).toHaveLength(1);
+      const unkeyed = createHash('sha256').update(`POST /v1/online/card-unlock\n`).update(JSON.stringify(body)).digest();
+      expect(Buffer.from(rows[0].request_sha256).equals(unkeyed)).toBe(false);
+      expect(JSON.stringify(rows[0])).not.toContain(USER_CODE);
     });
 
     it('limits a client to 30 attempts a minute, as online suspension, and audits its refusals once per window', async () => {
