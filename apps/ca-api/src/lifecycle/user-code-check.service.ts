@@ -42,7 +42,7 @@ export class UserCodeCheckService {
       const holder = rows[0];
       if (!holder) {
         // Same work and the same answer as a wrong code: the API does not reveal who holds a card.
-        await this.hasher.verify(userCode, DUMMY_HASH).catch(() => false);
+        await this.hasher.verify(userCode, await this.hasher.placeholderHash()).catch(() => false);
         return { refusal: incorrect(USER_CODE_MAX_FAILURES) };
       }
       if (holder.user_code_locked_until && holder.user_code_locked_until > now) {
@@ -89,9 +89,6 @@ export class UserCodeCheckService {
     return outcome.holderId;
   }
 }
-
-/** A scrypt hash of a random code, for the no-such-holder path (equal cost). */
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 function incorrect(remaining: number): ProblemException {
   return new ProblemException('user-code-incorrect', HttpStatus.FORBIDDEN, 'User code incorrect', 'the national ID, card number or user code is wrong', {
