@@ -190,6 +190,31 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect(card.unblock(later.body.response, '135791')).toBe(true);
     });
 
+    it("answers alike whether or not the national ID is a holder: the count and the lock-out are the card's", async () => {
+      const target = await issueCard();
+      const other = await issueCard();
+      const stranger = validNationalId(6997);
+      const guess = (nationalId: string) => unlock({ nationalId, cardNumber: target.cardNumber, userCode: 'Guess#02', challenge: newCardChallenge() });
+      const answers = [];
+      for (const nationalId of [stranger, other.nationalId, stranger, other.nationalId, stranger, stranger, other.nationalId]) {
+        const answer = await guess(nationalId);
+        answers.push([answer.status, answer.body.attemptsRemaining ?? null]);
+      }
+      // Before, a national ID of no holder always had 5 attempts left and never met the lock-out: an oracle for holders.
+      expect(answers).toEqual([[403, 4], [403, 3], [403, 2], [403, 1], [423, null], [423, null], [423, null]]);
+      const { rows } = await api.pool.query(
+        `SELECT operation, subject_kind FROM audit_log WHERE operation LIKE 'user-code.%' AND detail->>'cardNumber' = $1 ORDER BY id`,
+        [target.cardNumber],
+      );
+      expect(rows.map((row) => [row.operation, row.subject_kind])).toEqual([
+        ['user-code.failed', 'card'],
+        ['user-code.failed', 'holder'],
+        ['user-code.failed', 'card'],
+        ['user-code.failed', 'holder'],
+        ['user-code.locked', 'card'],
+      ]);
+    });
+
     it('a replayed response fails at the card, and the CA never answers a challenge twice', async () => {
       const { card, nationalId, cardNumber } = await issueCard();
       lock(card);
