@@ -393,6 +393,14 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       ]);
       expect(JSON.stringify(rows)).not.toContain(nationalId);
       expect(JSON.stringify(rows)).not.toContain(USER_CODE);
+      // Each refused attempt is recorded in the transaction that counted the wrong code (one xmin for both rows).
+      const together = await api.pool.query(
+        `SELECT operation, xmin::text AS tx FROM audit_log
+          WHERE (operation = 'card-unlock.refused' AND subject_id = $1) OR (operation LIKE 'user-code.%' AND detail->>'cardNumber' = $1) ORDER BY id`,
+        [cardNumber],
+      );
+      expect(together.rows.map((row) => row.operation)).toEqual(['user-code.failed', 'card-unlock.refused', 'user-code.failed', 'card-unlock.refused', 'user-code.failed', 'card-unlock.refused']);
+      for (let i = 0; i < 6; i += 2) expect(together.rows[i].tx).toBe(together.rows[i + 1].tx);
 
       const listed = await api.call('GET', '/v1/operator/card-unlock/failures?minimum=3', { token: api.tokens.auditor });
       expect(listed.status).toBe(200);

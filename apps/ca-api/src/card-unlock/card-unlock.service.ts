@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { appendAudit } from '@moica/db';
+import { appendAudit, AuditRecord } from '@moica/db';
 import { CardKeyError, cardUnblockMessage, CARD_UNBLOCK_MESSAGE_TAG, keyLocationLabel, parseKeyLocation } from '@moica/pki';
 import { decideCardUnlock } from '@moica/policy';
 import { AppConfig, Clock, ProblemException } from '@moica/platform';
@@ -59,18 +59,36 @@ export class CardUnlockService {
     ticket?: IdempotencyTicket,
   ): Promise<CardUnlockAnswer> {
     let holderId: string | null = null;
+    let audited = false;
     try {
       this.rateLimiter.take(clientIp);
-      holderId = await this.userCodes.verify(request.nationalId, request.cardNumber, request.userCode, clientIp);
+      // A refusal of the user-code check is audited in its transaction, with the failure count it changed.
+      holderId = await this.userCodes.verify(request.nationalId, request.cardNumber, request.userCode, clientIp, async (manager, refusal) => {
+        await appendAudit(manager, this.refusalRecord(request.cardNumber, null, refusal.code, clientIp));
+        audited = true;
+      });
       return await this.answer(request.cardNumber, Buffer.from(request.challenge, 'hex'), holderId, clientIp, ticket);
     } catch (error) {
       // A client over its rate limit is audited once per window, not per request: the limit is there to shed load,
       // and an audit record per refused request would let one client take the audit chain's lock at will.
-      if (!(error instanceof ClientRateLimited && !error.firstInWindow)) {
+      if (!audited && !(error instanceof ClientRateLimited && !error.firstInWindow)) {
         await this.auditRefusal(request.cardNumber, holderId, error instanceof ProblemException ? error.code : 'internal-error', clientIp);
       }
       throw error;
     }
+  }
+
+  private refusalRecord(cardNumber: string, holderId: string | null, reason: string, clientIp: string): AuditRecord {
+    return {
+      at: this.clock.now(),
+      actorKind: 'holder',
+      actorId: holderId,
+      operation: 'card-unlock.refused',
+      subjectKind: 'card',
+      subjectId: cardNumber,
+      after: { reason },
+      detail: { clientIp },
+    };
   }
 
   private answer(cardNumber: string, challenge: Buffer, holderId: string, clientIp: string, ticket?: IdempotencyTicket): Promise<CardUnlockAnswer> {
@@ -116,21 +134,10 @@ export class CardUnlockService {
     });
   }
 
-  /** One audit record per refused attempt, committed on its own (the refusal itself changes nothing else). */
+  /** The audit record of a refusal that changed nothing (past the user-code check, or before it), committed on its own. */
   private async auditRefusal(cardNumber: string, holderId: string | null, reason: string, clientIp: string): Promise<void> {
     try {
-      await this.dataSource.transaction((manager) =>
-        appendAudit(manager, {
-          at: this.clock.now(),
-          actorKind: 'holder',
-          actorId: holderId,
-          operation: 'card-unlock.refused',
-          subjectKind: 'card',
-          subjectId: cardNumber,
-          after: { reason },
-          detail: { clientIp },
-        }),
-      );
+      await this.dataSource.transaction((manager) => appendAudit(manager, this.refusalRecord(cardNumber, holderId, reason, clientIp)));
     } catch (error) {
       // The refusal still reaches the caller; the failed audit write is logged for operators.
       this.logger.error(`could not audit a refused card unlock: ${error instanceof Error ? error.message : String(error)}`);
