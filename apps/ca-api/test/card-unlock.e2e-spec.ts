@@ -92,6 +92,12 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
         body: { operation: 'create-card-unlock-master-key', parameters: { version, keyLocation: store.masterKeyLocation(version) } },
       });
       expect(requested.status).toBe(201);
+      // M-of-N as for CA keys: the requester can neither approve nor execute alone.
+      const own = await api.call('POST', `/v1/operator/key-operations/${requested.body.id}/approval`, { token: api.tokens.operator, body: {} });
+      expect(own.body.type).toBe('urn:moica-ca:problem:key-operation-own-request');
+      expect((await api.call('POST', `/v1/operator/key-operations/${requested.body.id}/execution`, { token: api.tokens.operator })).status).toBeGreaterThanOrEqual(400);
+      const none = await api.pool.query(`SELECT count(*)::int AS n FROM card_unlock_master_key WHERE version = $1`, [version]);
+      expect(none.rows[0].n).toBe(0);
       const approved = await api.call('POST', `/v1/operator/key-operations/${requested.body.id}/approval`, { token: secondOperator, body: {} });
       expect(approved.body.state).toBe('approved');
       const executed = await api.call('POST', `/v1/operator/key-operations/${requested.body.id}/execution`, { token: secondOperator });
@@ -416,7 +422,10 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect(again).toEqual(first);
       expect(Buffer.from(first[0].wrappedKey, 'base64')).toHaveLength(40);
       expect((await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.clerk, body: { cardNumbers: [cardNumber] } })).status).toBe(403);
-      expect((await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: ['lower-case'] } })).status).toBe(400);
+      for (const cardNumbers of [['lower-case'], [], [12345678], 'TP0300000000001', null, Array.from({ length: 1001 }, (_, i) => `${prefix}${String(i).padStart(10, '0')}`)]) {
+        const bad = await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers } });
+        expect({ cardNumbers: JSON.stringify(cardNumbers).slice(0, 40), status: bad.status }).toEqual({ cardNumbers: JSON.stringify(cardNumbers).slice(0, 40), status: 400 });
+      }
       const audit = await api.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE operation = 'card-unlock.keys-exported' AND after::text LIKE $1`, [`%${cardNumber}%`]);
       expect(audit.rows[0].n).toBe(2);
 
