@@ -47,6 +47,10 @@ export async function createCardUnlockMasterKey(
   ctx: { tx: Queryable; requestId: string; now: Date; undo: UndoLog; secrets: CeremonySecrets },
   p: CreateCardUnlockMasterKeyParameters,
 ): Promise<ExecutionOutcome> {
+  // Executions of two approved requests for one version serialise here, and the second is refused before it
+  // makes a key (a key generated in an HSM is not undone when the transaction rolls back).
+  await queryRows(ctx.tx, `LOCK TABLE card_unlock_master_key IN SHARE ROW EXCLUSIVE MODE`);
+  await precheckCardUnlockMasterKey(ctx.tx, p);
   const location = parseKeyLocation(p.keyLocation);
   let keyReused = false;
   if (location.kind === 'software') {

@@ -143,7 +143,7 @@ describeWithTools(['openssl'], 'npm run key-ceremony (the compiled CLI as a proc
     for (const secret of [alice.token, bob.token, PASSPHRASE]) expect(everything).not.toContain(secret);
   });
   it('two operators create and then rotate the card unlock master key (docs/card-unlock.md)', async () => {
-    const run = (version: number, file: string) => {
+    const approve = (version: number, file: string) => {
       const requested = cli([
         'request', 'create-card-unlock-master-key', '--version', String(version),
         '--key-location', `software:${join(directory, 'keys', file)}`, '--operator-token-file', 'tokens/alice', '--json',
@@ -151,8 +151,10 @@ describeWithTools(['openssl'], 'npm run key-ceremony (the compiled CLI as a proc
       expect(requested).toMatchObject({ status: 0, stderr: '' });
       const { id } = JSON.parse(requested.stdout) as { id: string };
       expect(cli(['approve', id, '--operator-token-file', 'tokens/bob']).status).toBe(0);
-      return cli(['execute', id, '--operator-token-file', 'tokens/bob', '--json']);
+      return id;
     };
+    const execute = (id: string) => cli(['execute', id, '--operator-token-file', 'tokens/bob', '--json']);
+    const run = (version: number, file: string) => execute(approve(version, file));
     const first = run(1, 'card-unlock-master-1.key');
     expect(first).toMatchObject({ status: 0, stderr: '' });
     expect(JSON.parse(first.stdout).result).toMatchObject({ version: 1, development: true, deactivatedVersion: null });
@@ -160,8 +162,15 @@ describeWithTools(['openssl'], 'npm run key-ceremony (the compiled CLI as a proc
     const skipped = cli(['request', 'create-card-unlock-master-key', '--version', '3', '--key-location', `software:${join(directory, 'keys', 'x.key')}`, '--operator-token-file', 'tokens/alice']);
     expect(skipped.status).toBe(2);
     expect(skipped.stderr).toMatch(/the next card unlock master key version is 2, not 3/);
-    const second = run(2, 'card-unlock-master-2.key');
+    // Two requests for version 2, both approved: the first executed wins, the second is refused and makes no key.
+    const secondId = approve(2, 'card-unlock-master-2.key');
+    const rivalId = approve(2, 'card-unlock-master-2b.key');
+    const second = execute(secondId);
     expect(JSON.parse(second.stdout).result).toMatchObject({ version: 2, deactivatedVersion: 1 });
+    const rival = execute(rivalId);
+    expect(rival.status).toBe(2);
+    expect(rival.stderr).toMatch(/the next card unlock master key version is 3, not 2/);
+    expect(existsSync(join(directory, 'keys', 'card-unlock-master-2b.key'))).toBe(false);
     const { rows } = await pool.query(`SELECT version, active FROM card_unlock_master_key ORDER BY version`);
     expect(rows).toEqual([{ version: 1, active: false }, { version: 2, active: true }]);
     const listed = cli(['list-keys', '--operator-token-file', 'tokens/bob']);

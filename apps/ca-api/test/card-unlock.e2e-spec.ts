@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encryptAesKeyFile, importAesKey, Pkcs11Token, SOFTHSM2_DEFAULT_MODULE } from '@moica/pki';
+import { encryptAesKeyFile, importAesKey, newCardChallenge, Pkcs11Token, SOFTHSM2_DEFAULT_MODULE } from '@moica/pki';
 import { createSoftHsmTestToken, SoftHsmTestToken } from '../../../libs/pki/src/signing/testing/softhsm-test-token';
 import { createStaffWithToken } from '../src/auth/staff-provisioning';
 import { applicationBody, CaApiHarness, startCaApi } from '../../../test/support/ca-api-harness';
@@ -92,6 +92,12 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
         body: { operation: 'create-card-unlock-master-key', parameters: { version, keyLocation: store.masterKeyLocation(version) } },
       });
       expect(requested.status).toBe(201);
+      // M-of-N as for CA keys: the requester can neither approve nor execute alone.
+      const own = await api.call('POST', `/v1/operator/key-operations/${requested.body.id}/approval`, { token: api.tokens.operator, body: {} });
+      expect(own.body.type).toBe('urn:moica-ca:problem:key-operation-own-request');
+      expect((await api.call('POST', `/v1/operator/key-operations/${requested.body.id}/execution`, { token: api.tokens.operator })).status).toBeGreaterThanOrEqual(400);
+      const none = await api.pool.query(`SELECT count(*)::int AS n FROM card_unlock_master_key WHERE version = $1`, [version]);
+      expect(none.rows[0].n).toBe(0);
       const approved = await api.call('POST', `/v1/operator/key-operations/${requested.body.id}/approval`, { token: secondOperator, body: {} });
       expect(approved.body.state).toBe('approved');
       const executed = await api.call('POST', `/v1/operator/key-operations/${requested.body.id}/execution`, { token: secondOperator });
@@ -190,6 +196,31 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect(card.unblock(later.body.response, '135791')).toBe(true);
     });
 
+    it("answers alike whether or not the national ID is a holder: the count and the lock-out are the card's", async () => {
+      const target = await issueCard();
+      const other = await issueCard();
+      const stranger = validNationalId(6997);
+      const guess = (nationalId: string) => unlock({ nationalId, cardNumber: target.cardNumber, userCode: 'Guess#02', challenge: newCardChallenge() });
+      const answers = [];
+      for (const nationalId of [stranger, other.nationalId, stranger, other.nationalId, stranger, stranger, other.nationalId]) {
+        const answer = await guess(nationalId);
+        answers.push([answer.status, answer.body.attemptsRemaining ?? null]);
+      }
+      // Before, a national ID of no holder always had 5 attempts left and never met the lock-out: an oracle for holders.
+      expect(answers).toEqual([[403, 4], [403, 3], [403, 2], [403, 1], [423, null], [423, null], [423, null]]);
+      const { rows } = await api.pool.query(
+        `SELECT operation, subject_kind FROM audit_log WHERE operation LIKE 'user-code.%' AND detail->>'cardNumber' = $1 ORDER BY id`,
+        [target.cardNumber],
+      );
+      expect(rows.map((row) => [row.operation, row.subject_kind])).toEqual([
+        ['user-code.failed', 'card'],
+        ['user-code.failed', 'holder'],
+        ['user-code.failed', 'card'],
+        ['user-code.failed', 'holder'],
+        ['user-code.locked', 'card'],
+      ]);
+    });
+
     it('a replayed response fails at the card, and the CA never answers a challenge twice', async () => {
       const { card, nationalId, cardNumber } = await issueCard();
       lock(card);
@@ -230,6 +261,126 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect(bad.status).toBe(400);
     });
 
+    it('answers bad input with a 4xx problem, never a 500, records nothing and never echoes the national ID', async () => {
+      const { card, nationalId, cardNumber } = await issueCard();
+      lock(card);
+      const challenge = card.challenge().toString('hex');
+      const good = { nationalId, cardNumber, userCode: USER_CODE, challenge };
+      const raw = async (body: string, contentType = 'application/json') => {
+        const response = await fetch(`${api.url}/v1/online/card-unlock`, {
+          method: 'POST',
+          headers: { 'content-type': contentType, 'idempotency-key': `raw-${Math.random()}` },
+          body,
+        });
+        return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
+      };
+      const cases: Array<[string, unknown]> = [
+        ['a challenge of 15 bytes', { ...good, challenge: challenge.slice(0, 30) }],
+        ['a challenge of 17 bytes', { ...good, challenge: `${challenge}00` }],
+        ['an odd number of hex digits', { ...good, challenge: challenge.slice(0, 31) }],
+        ['a challenge that is not hex', { ...good, challenge: 'zz'.repeat(16) }],
+        ['a challenge in base64', { ...good, challenge: Buffer.from(challenge, 'hex').toString('base64') }],
+        ['a challenge in malformed base64', { ...good, challenge: '%%%%====' }],
+        ['a challenge as a number', { ...good, challenge: 1234 }],
+        ['a challenge as an array of bytes', { ...good, challenge: [...Buffer.from(challenge, 'hex')] }],
+        ['a null challenge', { ...good, challenge: null }],
+        ['no challenge', { nationalId, cardNumber, userCode: USER_CODE }],
+        ['no national ID', { cardNumber, userCode: USER_CODE, challenge }],
+        ['no card number', { nationalId, userCode: USER_CODE, challenge }],
+        ['no user code', { nationalId, cardNumber, challenge }],
+        ['a lower-case card number', { ...good, cardNumber: cardNumber.toLowerCase() }],
+        ['a national ID as an object', { ...good, nationalId: { value: nationalId } }],
+        ['a 10 000-character user code', { ...good, userCode: 'x'.repeat(10_000) }],
+        ['an unknown field', { ...good, keyVersion: 1 }],
+        ['an empty object', {}],
+        ['an array', [good]],
+        ['a string', 'hello'],
+      ];
+      for (const [name, body] of cases) {
+        const answer = await raw(JSON.stringify(body));
+        expect({ name, status: answer.status }).toEqual({ name, status: 400 });
+        expect(answer.contentType).toContain('application/problem+json');
+        expect(answer.text).not.toContain(nationalId);
+      }
+      for (const [name, body, contentType, status] of [
+        ['malformed JSON', '{"nationalId": ', 'application/json', 400],
+        ['a text body', JSON.stringify(good), 'text/plain', 400],
+        ['a body of 2 MiB', JSON.stringify({ ...good, userCode: 'x'.repeat(2 * 1024 * 1024) }), 'application/json', 413],
+      ] as const) {
+        const answer = await raw(body, contentType);
+        expect({ name, status: answer.status }).toEqual({ name, status });
+        expect(answer.contentType).toContain('application/problem+json');
+        expect(answer.text).not.toContain(nationalId);
+      }
+      // Nothing was attempted: no challenge recorded, no unlock audited, no user-code failure counted.
+      const { rows } = await api.pool.query(
+        `SELECT (SELECT count(*)::int FROM card_unlock_challenge c JOIN card k ON k.id = c.card_id WHERE k.card_number = $1) AS challenges,
+                (SELECT count(*)::int FROM audit_log WHERE subject_id = $1 AND operation LIKE 'card-unlock.%') AS audited,
+                (SELECT user_code_failures FROM card WHERE card_number = $1) AS failures`,
+        [cardNumber],
+      );
+      expect(rows[0]).toEqual({ challenges: 0, audited: 0, failures: 0 });
+      // The well-formed request still works afterwards.
+      const answered = await unlock({ nationalId, cardNumber, challenge });
+      expect(answered.status).toBe(200);
+      expect(card.unblock(answered.body.response, '864209')).toBe(true);
+    });
+
+    it('refuses an unknown card with the reason of a wrong code or of another holder, and audits it', async () => {
+      const { nationalId } = await issueCard();
+      const unknown = `${prefix}8888888888`;
+      const challenge = newCardChallenge();
+      const rightCode = await unlock({ nationalId, cardNumber: unknown, challenge });
+      expect(rightCode.status).toBe(403);
+      expect(rightCode.body.type).toBe('urn:moica-ca:problem:card-not-holders');
+      const nobody = await unlock({ nationalId: validNationalId(6999), cardNumber: unknown, challenge });
+      expect(nobody.status).toBe(403);
+      expect(nobody.body.type).toBe('urn:moica-ca:problem:user-code-incorrect');
+      const { rows } = await api.pool.query(`SELECT after->>'reason' AS reason FROM audit_log WHERE operation = 'card-unlock.refused' AND subject_id = $1 ORDER BY id`, [unknown]);
+      expect(rows.map((row) => row.reason)).toEqual(['card-not-holders', 'user-code-incorrect']);
+    });
+
+    it('replays a retry with its Idempotency-Key, and keeps no fast hash of the national ID and user code', async () => {
+      const { card, nationalId, cardNumber } = await issueCard();
+      lock(card);
+      const body = { nationalId, cardNumber, userCode: USER_CODE, challenge: card.challenge().toString('hex') };
+      const idempotencyKey = `unlock-${cardNumber}`;
+      const first = await api.call('POST', '/v1/online/card-unlock', { body, idempotencyKey });
+      expect(first.status).toBe(200);
+      const retry = await api.call('POST', '/v1/online/card-unlock', { body, idempotencyKey });
+      expect(retry.status).toBe(200);
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      const other = await api.call('POST', '/v1/online/card-unlock', { body: { ...body, userCode: 'Other#12' }, idempotencyKey });
+      expect(other.status).toBe(422);
+      // The stored fingerprint is keyed: not the SHA-256 of the request that anyone reading the table could recompute.
+      const { rows } = await api.pool.query(`SELECT request_sha256 FROM idempotency_key WHERE key = $1`, [idempotencyKey]);
+      expect(rows).toHaveLength(1);
+      const unkeyed = createHash('sha256').update(`POST /v1/online/card-unlock\n`).update(JSON.stringify(body)).digest();
+      expect(Buffer.from(rows[0].request_sha256).equals(unkeyed)).toBe(false);
+      expect(JSON.stringify(rows[0])).not.toContain(USER_CODE);
+    });
+
+    it('limits a client to 30 attempts a minute, as online suspension, and audits its refusals once per window', async () => {
+      const guessed = `${prefix}6666666666`;
+      const attempt = () => unlock({ nationalId: validNationalId(6998), cardNumber: guessed, userCode: 'Guess#01', challenge: newCardChallenge() });
+      for (let i = 0; i < 30; i++) expect((await attempt()).status).toBe(403);
+      const limited = await Promise.all([attempt(), attempt(), attempt()]);
+      expect(limited.map((answer) => answer.status)).toEqual([429, 429, 429]);
+      expect(limited[0].body.type).toBe('urn:moica-ca:problem:rate-limited');
+      expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThan(0);
+      // The limit is the one online suspension shares.
+      expect((await api.call('POST', '/v1/online/suspension', { body: { nationalId: validNationalId(6998), cardNumber: guessed, userCode: 'Guess#01' } })).status).toBe(429);
+      const { rows } = await api.pool.query(
+        `SELECT after->>'reason' AS reason, count(*)::int AS n FROM audit_log WHERE operation = 'card-unlock.refused' AND subject_id = $1 GROUP BY 1 ORDER BY 1`,
+        [guessed],
+      );
+      expect(rows).toEqual([
+        { reason: 'rate-limited', n: 1 },
+        { reason: 'user-code-incorrect', n: 30 },
+      ]);
+    });
+
     it('audits every attempt and shows cards with repeated failures to operators and auditors', async () => {
       const { card, nationalId, cardNumber } = await issueCard();
       lock(card);
@@ -248,6 +399,14 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       ]);
       expect(JSON.stringify(rows)).not.toContain(nationalId);
       expect(JSON.stringify(rows)).not.toContain(USER_CODE);
+      // Each refused attempt is recorded in the transaction that counted the wrong code (one xmin for both rows).
+      const together = await api.pool.query(
+        `SELECT operation, xmin::text AS tx FROM audit_log
+          WHERE (operation = 'card-unlock.refused' AND subject_id = $1) OR (operation LIKE 'user-code.%' AND detail->>'cardNumber' = $1) ORDER BY id`,
+        [cardNumber],
+      );
+      expect(together.rows.map((row) => row.operation)).toEqual(['user-code.failed', 'card-unlock.refused', 'user-code.failed', 'card-unlock.refused', 'user-code.failed', 'card-unlock.refused']);
+      for (let i = 0; i < 6; i += 2) expect(together.rows[i].tx).toBe(together.rows[i + 1].tx);
 
       const listed = await api.call('GET', '/v1/operator/card-unlock/failures?minimum=3', { token: api.tokens.auditor });
       expect(listed.status).toBe(200);
@@ -263,9 +422,33 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
       expect(again).toEqual(first);
       expect(Buffer.from(first[0].wrappedKey, 'base64')).toHaveLength(40);
       expect((await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.clerk, body: { cardNumbers: [cardNumber] } })).status).toBe(403);
-      expect((await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: ['lower-case'] } })).status).toBe(400);
+      for (const cardNumbers of [['lower-case'], [], [12345678], 'TP0300000000001', null, Array.from({ length: 1001 }, (_, i) => `${prefix}${String(i).padStart(10, '0')}`)]) {
+        const bad = await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers } });
+        expect({ cardNumbers: JSON.stringify(cardNumbers).slice(0, 40), status: bad.status }).toEqual({ cardNumbers: JSON.stringify(cardNumbers).slice(0, 40), status: 400 });
+      }
       const audit = await api.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE operation = 'card-unlock.keys-exported' AND after::text LIKE $1`, [`%${cardNumber}%`]);
       expect(audit.rows[0].n).toBe(2);
+
+      // Concurrent first exports of one card number: one records it, every answer has the same version and bytes.
+      const racedNumber = `${prefix}9999999998`;
+      const raced = await Promise.all(
+        Array.from({ length: 4 }, () => api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: [racedNumber] } })),
+      );
+      expect(raced.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      expect(new Set(raced.map((answer) => JSON.stringify(answer.body.cards))).size).toBe(1);
+      expect(raced[0].body.cards[0]).toMatchObject({ cardNumber: racedNumber, keyVersion: expect.any(Number) });
+    });
+
+    it("never exports the unblock key of a card already in a holder's hands", async () => {
+      const { cardNumber } = await issueCard();
+      const unissued = `${prefix}7777777777`;
+      const refused = await api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: [unissued, cardNumber] } });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ type: 'urn:moica-ca:problem:card-already-issued', cardNumbers: [cardNumber] });
+      expect(JSON.stringify(refused.body)).not.toMatch(/wrappedKey/);
+      // Nothing was recorded for the other card number of the refused export.
+      const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM card_personalisation WHERE card_number = $1`, [unissued]);
+      expect(rows[0].n).toBe(0);
     });
 
     it('rotates the master key through the ceremony: cards keep the version they were personalised with', async () => {

@@ -41,6 +41,14 @@ describe('UserCodeHasher', () => {
     await expect(hasher.verify('', stored)).resolves.toBe(false);
   });
 
+  it('has a placeholder hash with its own parameters, that no code matches, for the unknown-holder path', async () => {
+    const placeholder = await hasher.placeholderHash();
+    expect(placeholder).toMatch(/^scrypt\$1024\$8\$1\$/);
+    expect(await hasher.placeholderHash()).toBe(placeholder);
+    expect(await new UserCodeHasher({ N: 2048, r: 8, p: 1 }).placeholderHash()).toMatch(/^scrypt\$2048\$8\$1\$/);
+    await expect(hasher.verify('Ab%123@x', placeholder)).resolves.toBe(false);
+  });
+
   it('salts: the same code hashes differently each time', async () => {
     expect(await hasher.hash('Ab%123@x')).not.toBe(await hasher.hash('Ab%123@x'));
   });

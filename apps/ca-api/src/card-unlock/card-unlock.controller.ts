@@ -18,9 +18,16 @@ export class OnlineCardUnlockController {
   @HttpCode(200)
   @Public()
   @Idempotent()
-  @ApiOperation({ summary: "Answer the card's unblock challenge, after the user code is checked as for online suspension (docs/card-unlock.md)" })
+  @ApiOperation({
+    summary: "Answer the card's unblock challenge, after the user code is checked as for online suspension (docs/card-unlock.md)",
+    description:
+      'Problem types (urn:moica-ca:problem:<code>): 400 invalid-request, idempotency-key-required; ' +
+      '403 user-code-incorrect (attemptsRemaining), card-not-holders; 404 card-not-found; ' +
+      '409 card-revoked, card-unlock-challenge-replayed, card-unlock-key-unavailable; 413 invalid-request (a body over 1 MiB); ' +
+      '423 user-code-locked (retryAfterSeconds); 429 rate-limited (retryAfterSeconds); 503 card-key-store-unavailable.',
+  })
   @ApiOkResponse({ type: CardUnlockResponseDto })
-  @ProblemResponses(400, 403, 404, 409, 423, 429, 503)
+  @ProblemResponses(400, 403, 404, 409, 413, 423, 429, 503)
   answer(@Body() dto: CardUnlockRequestDto, @Req() request: IdempotentRequest): Promise<CardUnlockAnswer> {
     return this.unlock.unlock(dto, request.ip, request.idempotency);
   }
@@ -48,7 +55,12 @@ export class CardUnlockOperatorController {
   @HttpCode(200)
   @Roles('operator')
   @Idempotent()
-  @ApiOperation({ summary: "Per-card unblock keys for the card bureau, wrapped under the bureau's transport key (RFC 3394)" })
+  @ApiOperation({
+    summary: "Per-card unblock keys for the card bureau, wrapped under the bureau's transport key (RFC 3394)",
+    description:
+      'Only for card numbers not issued yet. Problem types: 400 invalid-request; 409 card-already-issued (cardNumbers), ' +
+      'no-card-unlock-master-key, card-unlock-key-unavailable; 503 bureau-transport-key-not-configured, card-key-store-unavailable.',
+  })
   @ApiOkResponse({ type: BureauExportResponseDto })
   @ProblemResponses(400, 401, 403, 409, 503)
   exportForBureau(@Body() dto: BureauExportRequestDto, @Req() request: IdempotentRequest): Promise<BureauExport> {

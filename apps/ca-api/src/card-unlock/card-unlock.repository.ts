@@ -36,12 +36,29 @@ export class CardUnlockRepository {
     return rows[0]?.version;
   }
 
+  /** Those of `cardNumbers` that were already issued (a card row exists). */
+  async issuedCardNumbers(manager: EntityManager, cardNumbers: string[]): Promise<string[]> {
+    const rows: Array<{ card_number: string }> = await manager.query(`SELECT card_number FROM card WHERE card_number = ANY($1::text[]) ORDER BY card_number`, [cardNumbers]);
+    return rows.map((row) => row.card_number);
+  }
+
   /**
    * The version each card number was (or is now) personalised with: an
-   * issued card keeps its own, an exported card number its recorded one, and
-   * a new card number gets `activeVersion`, recorded here.
+   * exported card number keeps its recorded one, and a new card number gets
+   * `activeVersion`, recorded here. (The service refuses issued cards before.)
    */
   async personalise(manager: EntityManager, cardNumbers: string[], activeVersion: number, at: Date, by: string): Promise<Map<string, { version: number; fresh: boolean }>> {
+    const first = await this.personaliseOnce(manager, cardNumbers, activeVersion, at, by);
+    // A concurrent export that recorded a card number first leaves it without a version in this statement's
+    // snapshot (ON CONFLICT DO NOTHING waited for it to commit): the next statement sees its row.
+    const raced = [...first].filter(([, entry]) => entry.version === null).map(([cardNumber]) => cardNumber);
+    if (raced.length === 0) return first;
+    const again = await this.personaliseOnce(manager, raced, activeVersion, at, by);
+    for (const [cardNumber, entry] of again) first.set(cardNumber, { version: entry.version, fresh: false });
+    return first;
+  }
+
+  private async personaliseOnce(manager: EntityManager, cardNumbers: string[], activeVersion: number, at: Date, by: string): Promise<Map<string, { version: number; fresh: boolean }>> {
     const rows: Array<{ card_number: string; version: number; fresh: boolean }> = await manager.query(
       `WITH wanted AS (SELECT DISTINCT unnest($1::text[]) AS card_number),
             known AS (

@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { appendAudit } from '@moica/db';
+import { appendAudit, AuditRecord } from '@moica/db';
 import { CardKeyError, cardUnblockMessage, CARD_UNBLOCK_MESSAGE_TAG, keyLocationLabel, parseKeyLocation } from '@moica/pki';
 import { decideCardUnlock } from '@moica/policy';
 import { AppConfig, Clock, ProblemException } from '@moica/platform';
@@ -8,7 +8,7 @@ import { notFound, refusalProblem } from '../common/refusals';
 import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository } from '../lifecycle/card-certificates.repository';
-import { ClientRateLimiter } from '../lifecycle/client-rate-limiter';
+import { ClientRateLimited, ClientRateLimiter } from '../lifecycle/client-rate-limiter';
 import { UserCodeCheckService } from '../lifecycle/user-code-check.service';
 import { APP_CONFIG } from '../tokens';
 import { CardUnlockKeyRing } from './card-unlock-key-ring';
@@ -59,14 +59,36 @@ export class CardUnlockService {
     ticket?: IdempotencyTicket,
   ): Promise<CardUnlockAnswer> {
     let holderId: string | null = null;
+    let audited = false;
     try {
       this.rateLimiter.take(clientIp);
-      holderId = await this.userCodes.verify(request.nationalId, request.cardNumber, request.userCode, clientIp);
+      // A refusal of the user-code check is audited in its transaction, with the failure count it changed.
+      holderId = await this.userCodes.verify(request.nationalId, request.cardNumber, request.userCode, clientIp, async (manager, refusal) => {
+        await appendAudit(manager, this.refusalRecord(request.cardNumber, null, refusal.code, clientIp));
+        audited = true;
+      });
       return await this.answer(request.cardNumber, Buffer.from(request.challenge, 'hex'), holderId, clientIp, ticket);
     } catch (error) {
-      await this.auditRefusal(request.cardNumber, holderId, error instanceof ProblemException ? error.code : 'internal-error', clientIp);
+      // A client over its rate limit is audited once per window, not per request: the limit is there to shed load,
+      // and an audit record per refused request would let one client take the audit chain's lock at will.
+      if (!audited && !(error instanceof ClientRateLimited && !error.firstInWindow)) {
+        await this.auditRefusal(request.cardNumber, holderId, error instanceof ProblemException ? error.code : 'internal-error', clientIp);
+      }
       throw error;
     }
+  }
+
+  private refusalRecord(cardNumber: string, holderId: string | null, reason: string, clientIp: string): AuditRecord {
+    return {
+      at: this.clock.now(),
+      actorKind: 'holder',
+      actorId: holderId,
+      operation: 'card-unlock.refused',
+      subjectKind: 'card',
+      subjectId: cardNumber,
+      after: { reason },
+      detail: { clientIp },
+    };
   }
 
   private answer(cardNumber: string, challenge: Buffer, holderId: string, clientIp: string, ticket?: IdempotencyTicket): Promise<CardUnlockAnswer> {
@@ -112,21 +134,10 @@ export class CardUnlockService {
     });
   }
 
-  /** One audit record per refused attempt, committed on its own (the refusal itself changes nothing else). */
+  /** The audit record of a refusal that changed nothing (past the user-code check, or before it), committed on its own. */
   private async auditRefusal(cardNumber: string, holderId: string | null, reason: string, clientIp: string): Promise<void> {
     try {
-      await this.dataSource.transaction((manager) =>
-        appendAudit(manager, {
-          at: this.clock.now(),
-          actorKind: 'holder',
-          actorId: holderId,
-          operation: 'card-unlock.refused',
-          subjectKind: 'card',
-          subjectId: cardNumber,
-          after: { reason },
-          detail: { clientIp },
-        }),
-      );
+      await this.dataSource.transaction((manager) => appendAudit(manager, this.refusalRecord(cardNumber, holderId, reason, clientIp)));
     } catch (error) {
       // The refusal still reaches the caller; the failed audit write is logged for operators.
       this.logger.error(`could not audit a refused card unlock: ${error instanceof Error ? error.message : String(error)}`);
@@ -135,9 +146,10 @@ export class CardUnlockService {
 
   /**
    * The per-card unblock keys for the card bureau, wrapped under the
-   * transport key (RFC 3394). A card number keeps the version it was first
-   * exported (or issued) with, so exporting it again gives the same bytes;
-   * a new card number gets the active version. One transaction, one audit
+   * transport key (RFC 3394), for cards not issued yet (an issued card's
+   * number is refused). A card number keeps the version it was first
+   * exported with, so exporting it again gives the same bytes; a new card
+   * number gets the active version. One transaction, one audit
    * record naming the card numbers and versions.
    */
   async exportForBureau(cardNumbers: string[], staffId: string, ticket?: IdempotencyTicket): Promise<BureauExport> {
@@ -151,6 +163,14 @@ export class CardUnlockService {
       const active = await this.repository.activeVersion(manager);
       if (active === undefined) {
         throw new ProblemException('no-card-unlock-master-key', HttpStatus.CONFLICT, 'No card unlock master key', 'the key ceremony has not created a card unlock master key yet');
+      }
+      // Keys go to the bureau only for cards it has yet to make: the key of a card in a holder's hands would
+      // unblock that card without the user code (docs/card-unlock.md, "The card bureau").
+      const issued = await this.repository.issuedCardNumbers(manager, unique);
+      if (issued.length > 0) {
+        throw new ProblemException('card-already-issued', HttpStatus.CONFLICT, 'Card already issued', `the unblock keys of issued cards are never exported: ${issued.join(', ')}`, {
+          cardNumbers: issued,
+        });
       }
       const versions = await this.repository.personalise(manager, unique, active, now, `staff:${staffId}`);
       const cards: BureauExport['cards'] = [];

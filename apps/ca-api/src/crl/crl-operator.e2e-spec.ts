@@ -3,6 +3,7 @@
  * schedules (validated, audited, idempotent) and publish now; auditors read;
  * publications run by the worker's task body show in the lists and metrics.
  */
+import { randomBytes } from 'node:crypto';
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -73,7 +74,8 @@ describe('CRL operator API (ca-api, real PostgreSQL)', () => {
       providers: [
         { provide: DataSource, useFactory: () => openDatabase(db.url, 'crl-operator-test') },
         { provide: Clock, useValue: new FakeClock({ fixed: NOW }) },
-        { provide: APP_CONFIG, useValue: { PUBLIC_BASE_URL: BASE_URL } },
+        // piiHmacKey keys the Idempotency-Key request fingerprints.
+        { provide: APP_CONFIG, useValue: { PUBLIC_BASE_URL: BASE_URL, piiHmacKey: randomBytes(32) } },
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
       exports: [DataSource, Clock, APP_CONFIG],

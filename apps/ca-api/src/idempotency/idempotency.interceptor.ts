@@ -1,5 +1,6 @@
 import {
   CallHandler,
+  Inject,
   ExecutionContext,
   HttpException,
   HttpStatus,
@@ -11,11 +12,12 @@ import {
 } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { from, lastValueFrom, Observable } from 'rxjs';
-import { Clock, ProblemException, toProblem } from '@moica/platform';
+import { AppConfig, Clock, ProblemException, toProblem } from '@moica/platform';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { principalKey } from '../auth/principal';
+import { APP_CONFIG } from '../tokens';
 import { IdempotencyRepository } from './idempotency.repository';
 
 /** Seconds after which an unfinished claim (its request crashed) may be taken over by a retry. */
@@ -40,10 +42,22 @@ export type IdempotentRequest = AuthenticatedRequest & { idempotency?: Idempoten
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
+  /**
+   * Key of the request fingerprint, derived from PII_HMAC_KEY. Bodies carry
+   * national IDs and user codes (online suspension, card unlock): a plain
+   * SHA-256 of one would let whoever reads the table try user codes at hash
+   * speed, next to the memory-hard scrypt hash kept for them (DOMAIN.md:
+   * never store the user code in a recoverable form).
+   */
+  private readonly fingerprintKey: Buffer;
+
   constructor(
     private readonly repository: IdempotencyRepository,
     private readonly clock: Clock,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.fingerprintKey = createHmac('sha256', config.piiHmacKey).update('moica idempotency request fingerprint v1').digest();
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return from(this.handle(context, next));
@@ -62,7 +76,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       );
     }
     const principal = request.principal ? principalKey(request.principal) : `anonymous:${request.ip}`;
-    const requestSha256 = createHash('sha256')
+    // HMAC-SHA-256 under fingerprintKey (the column keeps its name request_sha256).
+    const requestSha256 = createHmac('sha256', this.fingerprintKey)
       .update(`${request.method} ${request.url}\n`)
       .update(JSON.stringify(request.body ?? null))
       .digest();

@@ -5,6 +5,16 @@ import { Clock, ProblemException } from '@moica/platform';
 export const CLIENT_ATTEMPTS_PER_WINDOW = 30;
 export const CLIENT_WINDOW_SECONDS = 60;
 
+/** A refusal by the per-client limit; `firstInWindow` is true for the first refusal of the client's window only. */
+export class ClientRateLimited extends ProblemException {
+  constructor(
+    retryAfterSeconds: number,
+    readonly firstInWindow: boolean,
+  ) {
+    super('rate-limited', HttpStatus.TOO_MANY_REQUESTS, 'Too many requests', `retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+  }
+}
+
 /**
  * A fixed-window limit per client address for the online user-code routes,
  * on top of the per-holder lock-out. In this process's memory: behind a
@@ -27,9 +37,7 @@ export class ClientRateLimiter {
     window.count++;
     if (window.count > CLIENT_ATTEMPTS_PER_WINDOW) {
       const retry = Math.ceil((window.startedAt + CLIENT_WINDOW_SECONDS * 1000 - now) / 1000);
-      throw new ProblemException('rate-limited', HttpStatus.TOO_MANY_REQUESTS, 'Too many requests', `retry in ${retry} s`, {
-        retryAfterSeconds: retry,
-      });
+      throw new ClientRateLimited(retry, window.count === CLIENT_ATTEMPTS_PER_WINDOW + 1);
     }
   }
 }

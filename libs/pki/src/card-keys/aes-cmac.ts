@@ -29,20 +29,22 @@ export function aesCmac(key: Uint8Array, message: Uint8Array): Buffer {
     Buffer.from(message.subarray(lastStart)).copy(tail);
     tail[message.length - lastStart] = 0x80; // padding 10^i (RFC 4493 §2.4 step 4)
     xorInto(last, tail, k2);
+    tail.fill(0);
   }
   let x: Buffer = Buffer.alloc(BLOCK);
   for (let i = 0; i < blocks - 1; i++) {
     const y = Buffer.alloc(BLOCK);
     xorInto(y, x, message.subarray(i * BLOCK, (i + 1) * BLOCK));
+    x.fill(0);
     x = encrypt(y);
+    y.fill(0);
   }
   const y = Buffer.alloc(BLOCK);
   xorInto(y, x, last);
   const tag = encrypt(y);
   cipher.final();
-  l.fill(0);
-  k1.fill(0);
-  k2.fill(0);
+  // The subkeys and the chaining values are secrets of the key (L = AES(K, 0)); the caller owns only the tag.
+  for (const secret of [l, k1, k2, last, x, y]) secret.fill(0);
   return tag;
 }
 
@@ -63,7 +65,8 @@ function ecbCipher(key: Uint8Array) {
 function doubleBlock(block: Buffer): Buffer {
   const out = Buffer.alloc(BLOCK);
   for (let i = 0; i < BLOCK; i++) out[i] = ((block[i] << 1) | (i + 1 < BLOCK ? block[i + 1] >> 7 : 0)) & 0xff;
-  if (block[0] & 0x80) out[BLOCK - 1] ^= R128;
+  // Without a branch on the secret top bit: the mask is 0xff when it is set, 0 otherwise.
+  out[BLOCK - 1] ^= R128 & -(block[0] >> 7);
   return out;
 }
 

@@ -79,6 +79,29 @@ describe('SP 800-108 counter-mode KDF with AES-CMAC', () => {
     await expect(counterModeKdf(async () => Buffer.alloc(16), { label: Buffer.alloc(0), context: Buffer.alloc(0), lengthBits: 12 })).rejects.toThrow(RangeError);
   });
 
+  it("zeroes the PRF's outputs, also when the PRF fails half-way", async () => {
+    const master = randomBytes(32);
+    const seen: Buffer[] = [];
+    const prf = async (input: Uint8Array) => {
+      const output = aesCmac(master, input);
+      seen.push(output);
+      return output;
+    };
+    const key = await deriveCardUnblockKey(prf, { cardNumber: 'TP0300000000001', keyVersion: 1 });
+    expect(key.equals(Buffer.alloc(32))).toBe(false);
+    expect(seen).toHaveLength(2);
+    for (const output of seen) expect(output.equals(Buffer.alloc(16))).toBe(true);
+
+    const first: Buffer[] = [];
+    const failing = async (input: Uint8Array) => {
+      if (first.length > 0) throw new Error('token removed');
+      first.push(aesCmac(master, input));
+      return first[0];
+    };
+    await expect(deriveCardUnblockKey(failing, { cardNumber: 'TP0300000000001', keyVersion: 1 })).rejects.toThrow('token removed');
+    expect(first[0].equals(Buffer.alloc(16))).toBe(true);
+  });
+
   it('gives different keys to different cards and to different key versions', async () => {
     const master = randomBytes(32);
     const prf = async (input: Uint8Array) => aesCmac(master, input);
@@ -100,6 +123,42 @@ describe('SP 800-108 counter-mode KDF with AES-CMAC', () => {
 
   it('refuses a challenge of the wrong size', () => {
     expect(() => cardUnblockMessage({ cardNumber: 'TP0300000000001', keyVersion: 1 }, Buffer.alloc(15))).toThrow(RangeError);
+  });
+});
+
+/**
+ * A known answer for the whole protocol, computed outside this code with
+ * OpenSSL 3.0 from the byte layout in docs/card-unlock.md:
+ *
+ *   openssl kdf -keylen 32 -kdfopt mac:CMAC -kdfopt cipher:AES-256-CBC -kdfopt hexkey:<master>
+ *     -kdfopt hexsalt:<"MOICA card unblock key"> -kdfopt hexinfo:<"TP0300000000001" 00000001> KBKDF
+ *   (and by hand: CMAC(master, 0000000i || label || 00 || context || 00000100), i = 1, 2)
+ *   printf <message> | openssl mac -cipher AES-256-CBC -macopt hexkey:<card key> CMAC
+ */
+describe('card unblock protocol: a known answer from OpenSSL', () => {
+  const master = hex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
+  const card = { cardNumber: 'TP0300000000001', keyVersion: 1 };
+  const challenge = hex('f0e0d0c0b0a090807060504030201000');
+  const cardKey = 'bb61559d7da7e3e0ee27da5c3c140be573e0912e5f248c3d4bd05ee729980e4e';
+  // "MOICA-UNBLOCK-1" 00 0f "TP0300000000001" 00000001 challenge
+  const message = '4d4f4943412d554e424c4f434b2d31 00 0f 545030333030303030303030303031 00000001 f0e0d0c0b0a090807060504030201000';
+  const response = '1a5beefca9b35b1a06661b5714af9628';
+
+  it('derives the card key, builds the message and answers as documented', async () => {
+    expect((await deriveCardUnblockKey(async (input) => aesCmac(master, input), card)).toString('hex')).toBe(cardKey);
+    expect(cardUnblockMessage(card, challenge).toString('hex')).toBe(hex(message).toString('hex'));
+    expect((await new SoftwareCardKeyDerivation('kat', master).macUnderCardKey(card, cardUnblockMessage(card, challenge))).toString('hex')).toBe(response);
+  });
+
+  it('gives another answer for another card number, key version or challenge', async () => {
+    const software = new SoftwareCardKeyDerivation('kat', master);
+    for (const [other, otherChallenge] of [
+      [{ cardNumber: 'TP0300000000002', keyVersion: 1 }, challenge],
+      [{ cardNumber: 'TP0300000000001', keyVersion: 2 }, challenge],
+      [card, Buffer.from(challenge).fill(0xff, 15)],
+    ] as const) {
+      expect((await software.macUnderCardKey(other, cardUnblockMessage(other, otherChallenge))).toString('hex')).not.toBe(response);
+    }
   });
 });
 
@@ -224,6 +283,56 @@ describeWithTools(['softhsm2-util'], 'card keys in SoftHSM2', () => {
     await expect(Pkcs11CardKeyDerivation.open(token, 'no-such-key')).rejects.toThrow('no secret key labelled');
     await expect(Pkcs11CardKeyDerivation.open(token, 'bureau-transport', { acceptImportedKey: true })).rejects.toThrow('may not sign');
     await expect(generateCardMasterKey(token, 'generated-master', Buffer.from('04', 'hex'))).rejects.toThrow('already holds');
+  });
+
+  it.each([
+    ['CKA_DERIVE', pkcs11js.CKA_DERIVE],
+    ['CKA_ENCRYPT', pkcs11js.CKA_ENCRYPT],
+    ['CKA_DECRYPT', pkcs11js.CKA_DECRYPT],
+    ['CKA_WRAP', pkcs11js.CKA_WRAP],
+    ['CKA_UNWRAP', pkcs11js.CKA_UNWRAP],
+  ])('refuses a generated, sensitive master key that also allows %s', async (name, attribute) => {
+    const label = `too-capable-${name}`;
+    await token.withReadWriteSession((pkcs11, session) =>
+      pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_LABEL, value: label },
+        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+        // SoftHSM2 takes an unnamed use as allowed: name each one, the one under test allowed.
+        ...[pkcs11js.CKA_DERIVE, pkcs11js.CKA_ENCRYPT, pkcs11js.CKA_DECRYPT, pkcs11js.CKA_WRAP, pkcs11js.CKA_UNWRAP].map((type) => ({ type, value: type === attribute })),
+      ]),
+    );
+    await expect(Pkcs11CardKeyDerivation.open(token, label)).rejects.toThrow(`may be used for more than CMAC (${name} true)`);
+  });
+
+  it('refuses a master key that is only a session object', async () => {
+    // Pooled sessions stay open, and session objects are visible to every session of this application.
+    const handle = await token.withSession((pkcs11, session) =>
+      pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+        { type: pkcs11js.CKA_TOKEN, value: false },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_ENCRYPT, value: false },
+        { type: pkcs11js.CKA_DECRYPT, value: false },
+        { type: pkcs11js.CKA_WRAP, value: false },
+        { type: pkcs11js.CKA_UNWRAP, value: false },
+        { type: pkcs11js.CKA_DERIVE, value: false },
+        { type: pkcs11js.CKA_LABEL, value: 'session-master' },
+        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+      ]),
+    );
+    expect(handle).toBeDefined();
+    // It goes with its session when the token is closed.
+    await expect(Pkcs11CardKeyDerivation.open(token, 'session-master')).rejects.toThrow('session object');
   });
 
   it('opens from a pkcs11: key location and refuses a transport key on another kind of store', async () => {

@@ -55,6 +55,20 @@ const TEMPLATE_FOR: Record<AesKeyUsage, pkcs11js.Template> = {
   ],
 };
 
+/**
+ * Uses a card master key must not have: it computes AES-CMAC (CKA_SIGN) and
+ * nothing else, so a token user can derive card keys but not encrypt,
+ * decrypt, wrap, unwrap or derive with the master key (least privilege;
+ * CKA_DERIVE would let C_DeriveKey make keys of its own choosing from it).
+ */
+const MASTER_KEY_FORBIDDEN_USES: Array<[number, string]> = [
+  [pkcs11js.CKA_ENCRYPT, 'CKA_ENCRYPT'],
+  [pkcs11js.CKA_DECRYPT, 'CKA_DECRYPT'],
+  [pkcs11js.CKA_WRAP, 'CKA_WRAP'],
+  [pkcs11js.CKA_UNWRAP, 'CKA_UNWRAP'],
+  [pkcs11js.CKA_DERIVE, 'CKA_DERIVE'],
+];
+
 function secretKeyTemplate(label: string, id: Uint8Array, usage: AesKeyUsage): pkcs11js.Template {
   return [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
@@ -191,8 +205,9 @@ export class Pkcs11CardKeyDerivation implements CardKeyDerivation {
 
   /**
    * Finds the master key labelled `label` on the open token and checks it: an
-   * AES-256 key, sensitive and non-extractable, allowed to sign (CMAC); and
-   * generated in the token unless acceptImportedKey. The transport key, if
+   * AES-256 token object, sensitive and non-extractable, allowed to sign
+   * (CMAC) and to do nothing else (no encrypt, decrypt, wrap, unwrap or
+   * derive); and generated in the token unless acceptImportedKey. The transport key, if
    * named, must be an AES key allowed to wrap.
    */
   static async open(token: Pkcs11Token, label: string, options: Pkcs11CardKeyOptions = {}): Promise<Pkcs11CardKeyDerivation> {
@@ -203,13 +218,20 @@ export class Pkcs11CardKeyDerivation implements CardKeyDerivation {
         throw new CardKeyError(keyLabel, masters.length === 0 ? `no secret key labelled "${label}" on token "${token.tokenLabel}"` : 'the label is not unique');
       }
       const info = describeSecretKey(pkcs11, session, masters[0], label);
-      const [sign] = pkcs11.C_GetAttributeValue(session, masters[0], [{ type: pkcs11js.CKA_SIGN }]);
+      const [sign, onToken, ...otherUses] = pkcs11.C_GetAttributeValue(session, masters[0], [
+        { type: pkcs11js.CKA_SIGN },
+        { type: pkcs11js.CKA_TOKEN },
+        ...MASTER_KEY_FORBIDDEN_USES.map(([type]) => ({ type })),
+      ]);
       if (info.keyType !== pkcs11js.CKK_AES || info.valueBytes !== 32) throw new CardKeyError(keyLabel, 'the master key must be an AES-256 key');
       if (!info.sensitive || info.extractable) throw new CardKeyError(keyLabel, 'the master key is extractable or not sensitive');
       if (!options.acceptImportedKey && (!info.alwaysSensitive || !info.neverExtractable)) {
         throw new CardKeyError(keyLabel, 'the master key was not generated in the token (imported); refused unless acceptImportedKey is set');
       }
       if (sign.value[0] !== 1) throw new CardKeyError(keyLabel, 'the master key may not sign (CKA_SIGN is false; CMAC needs it)');
+      if (onToken.value[0] !== 1) throw new CardKeyError(keyLabel, 'the master key is a session object, not a token object (CKA_TOKEN is false)');
+      const allowed = MASTER_KEY_FORBIDDEN_USES.filter((_use, i) => otherUses[i].value[0] === 1).map(([, name]) => name);
+      if (allowed.length > 0) throw new CardKeyError(keyLabel, `the master key may be used for more than CMAC (${allowed.join(', ')} true)`);
       let transport: Handle | undefined;
       if (options.transportKeyLabel !== undefined) {
         const transports = findSecretKeys(pkcs11, session, options.transportKeyLabel);

@@ -37,16 +37,23 @@ export async function counterModeKdf(prf: KdfPrf, input: CounterKdfInput): Promi
     throw new RangeError(`KDF output length must be a positive multiple of 8 bits, not ${lengthBits}`);
   }
   const blocks: Buffer[] = [];
-  let produced = 0;
-  for (let i = 1; produced * 8 < lengthBits; i++) {
-    const output = Buffer.from(await prf(counterKdfBlock(i, input)));
-    if (output.length === 0) throw new Error('the KDF PRF returned no output');
-    blocks.push(output);
-    produced += output.length;
+  try {
+    let produced = 0;
+    for (let i = 1; produced * 8 < lengthBits; i++) {
+      const raw = await prf(counterKdfBlock(i, input));
+      // The PRF's own buffer holds key material too (the card key is its output): copy, then zero it.
+      const output = Buffer.from(raw);
+      raw.fill(0);
+      if (output.length === 0) throw new Error('the KDF PRF returned no output');
+      blocks.push(output);
+      produced += output.length;
+    }
+    const all = Buffer.concat(blocks);
+    const result = Buffer.from(all.subarray(0, lengthBits / 8));
+    all.fill(0);
+    return result;
+  } finally {
+    // Also when a PRF call fails half-way: no block of key material is left behind.
+    blocks.forEach((block) => block.fill(0));
   }
-  const all = Buffer.concat(blocks);
-  const result = Buffer.from(all.subarray(0, lengthBits / 8));
-  all.fill(0);
-  blocks.forEach((block) => block.fill(0));
-  return result;
 }
