@@ -2,6 +2,7 @@ import { HttpStatus, Inject, Injectable, Logger, OnApplicationBootstrap } from '
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import {
+  CertificateKind,
   CertificateLintError,
   CheckedPublicKey,
   encodeCrlEntry,
@@ -31,6 +32,33 @@ export interface RecordedCertificate {
   id: string;
   order: CertificateOrder;
   prepared: PreparedCertificate;
+}
+
+/** What an API answer shows of each certificate just issued (counter application, renewal, card re-issued by mail). */
+export interface IssuedCertificateView {
+  kind: CertificateKind;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  pem: string;
+}
+
+/** The answer's view of `issued[i]`, recorded as `recorded[i]`, with the status when the answer states one. */
+export function issuedCertificateViews(recorded: RecordedCertificate[], issued: IssuedCertificate[]): IssuedCertificateView[];
+export function issuedCertificateViews<S extends 'valid' | 'on_hold'>(
+  recorded: RecordedCertificate[],
+  issued: IssuedCertificate[],
+  status: S,
+): (IssuedCertificateView & { status: S })[];
+export function issuedCertificateViews(recorded: RecordedCertificate[], issued: IssuedCertificate[], status?: string): IssuedCertificateView[] {
+  return issued.map((certificate, i) => ({
+    kind: recorded[i].prepared.kind,
+    serial: certificate.serial.hex,
+    notBefore: certificate.notBefore.toISOString(),
+    notAfter: certificate.notAfter.toISOString(),
+    ...(status ? { status } : {}),
+    pem: certificate.pem,
+  }));
 }
 
 /** Seconds after which a certificate still 'pending' is a leftover of a crash (signing takes well under a second). */

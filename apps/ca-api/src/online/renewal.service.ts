@@ -9,7 +9,7 @@ import {
 } from '@moica/pki';
 import { appendAudit } from '@moica/db';
 import { Clock, ProblemException } from '@moica/platform';
-import { CertificateIssuanceService, CertificateOrder } from '../certificates/certificate-issuance.service';
+import { CertificateIssuanceService, CertificateOrder, issuedCertificateViews } from '../certificates/certificate-issuance.service';
 import { parseCardRequest } from '../certificates/card-request';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { notFound, pkiProblem, refusalProblem } from '../common/refusals';
@@ -116,13 +116,7 @@ export class RenewalService {
       });
       const result: RenewalResult = {
         cardNumber: request.cardNumber,
-        certificates: issued.map((c, i) => ({
-          kind: recorded[i].prepared.kind,
-          serial: c.serial.hex,
-          notBefore: c.notBefore.toISOString(),
-          notAfter: c.notAfter.toISOString(),
-          pem: c.pem,
-        })),
+        certificates: issuedCertificateViews(recorded, issued),
         superseded: previous.map((p) => p.serial.toString('hex')),
         chain: ca.chainPem,
       };

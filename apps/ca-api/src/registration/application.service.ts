@@ -12,7 +12,7 @@ import {
 import { appendAudit } from '@moica/db';
 import { Clock, NationalIdVault, ProblemException, UserCodeHasher } from '@moica/platform';
 import type { StaffPrincipal } from '../auth/principal';
-import { CertificateIssuanceService } from '../certificates/certificate-issuance.service';
+import { CertificateIssuanceService, issuedCertificateViews } from '../certificates/certificate-issuance.service';
 import { newCardOrders, parseNewCardRequests } from '../certificates/new-card-orders';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { SharedPrimeRepository } from '../certificates/shared-prime.repository';
@@ -150,14 +150,7 @@ export class ApplicationService {
         cardNumber: dto.cardNumber,
         cardIssuedAt: issuedAt.toISOString(),
         cardCapAt: lifetime.capEnd.toISOString(),
-        certificates: issued.map((certificate, i) => ({
-          kind: recorded[i].prepared.kind,
-          serial: certificate.serial.hex,
-          notBefore: certificate.notBefore.toISOString(),
-          notAfter: certificate.notAfter.toISOString(),
-          status: 'valid',
-          pem: certificate.pem,
-        })),
+        certificates: issuedCertificateViews(recorded, issued, 'valid'),
         chain: ca.chainPem,
       };
       await appendAudit(manager, {

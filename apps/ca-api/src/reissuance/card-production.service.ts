@@ -4,7 +4,7 @@ import { cardLifetime, floorToSecond, formatCalendarDate, newCertificateValidity
 import { appendAudit } from '@moica/db';
 import { Clock, ProblemException } from '@moica/platform';
 import type { StaffPrincipal } from '../auth/principal';
-import { CertificateIssuanceService } from '../certificates/certificate-issuance.service';
+import { CertificateIssuanceService, issuedCertificateViews } from '../certificates/certificate-issuance.service';
 import { newCardOrders, parseNewCardRequests } from '../certificates/new-card-orders';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { SharedPrimeRepository } from '../certificates/shared-prime.repository';
@@ -167,14 +167,7 @@ export class CardProductionService {
       const body = {
         order: orderView({ ...order!, new_card_id: card[0].id }),
         cardNumber: request.cardNumber,
-        certificates: issued.map((certificate, i) => ({
-          kind: recorded[i].prepared.kind,
-          serial: certificate.serial.hex,
-          notBefore: certificate.notBefore.toISOString(),
-          notAfter: certificate.notAfter.toISOString(),
-          status: 'on_hold',
-          pem: certificate.pem,
-        })),
+        certificates: issuedCertificateViews(recorded, issued, 'on_hold'),
         chain: ca.chainPem,
       };
       await appendAudit(manager, {
