@@ -24,6 +24,14 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
   readonly metrics: OcspMetrics;
   private readonly logger = new Logger('OcspResponder');
   private readonly pool: Pool;
+  /**
+   * The primary, for the rare reads that must not lag: the certificates of
+   * a bare-id notice and the changes made while LISTEN was down (a replica
+   * that lags behind would hand back the old status, and a stale cached
+   * "good" would be served until its nextUpdate). The read pool itself when
+   * there is no replica.
+   */
+  private readonly primary: Pool;
   private readonly cache: OcspResponseCache;
   private readonly unknownCache: OcspResponseCache;
   private responder?: OcspResponder;
@@ -47,6 +55,10 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
     });
     // An idle connection dropped by a database restart: the pool reconnects on next use.
     this.pool.on('error', (error) => this.throttledLog('warn', 'OCSP database connection lost', error));
+    this.primary = config.DATABASE_READ_URL
+      ? new Pool({ connectionString: config.DATABASE_URL, application_name: 'moica-ocsp-responder-primary', max: 1, connectionTimeoutMillis: 5000 })
+      : this.pool;
+    if (this.primary !== this.pool) this.primary.on('error', (error) => this.throttledLog('warn', 'OCSP primary connection lost', error));
     this.cache = new OcspResponseCache(config.OCSP_CACHE_MAX_MB * 1024 * 1024);
     this.unknownCache = new OcspResponseCache(Math.min(64, config.OCSP_CACHE_MAX_MB / 8) * 1024 * 1024);
     this.metrics = new OcspMetrics(() => ({
@@ -116,6 +128,7 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
     await this.server?.close().catch(() => undefined);
     await this.listener?.stop();
     await this.pool.end().catch(() => undefined);
+    if (this.primary !== this.pool) await this.primary.end().catch(() => undefined);
   }
 
   async check(): Promise<string> {
@@ -137,10 +150,10 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** A notice that carries only the certificate id: read its status (from the primary's view of the read pool). */
+  /** A notice that carries only the certificate id: read its status on the primary (a replica may not have it yet). */
   private async applyChangedCertificate(responder: OcspResponder, id: string): Promise<void> {
     try {
-      const { rows } = await this.pool.query<{ id: string; ca: string; serial: string; status: string; revoked_at: Date | null; reason: number | null }>(
+      const { rows } = await this.primary.query<{ id: string; ca: string; serial: string; status: string; revoked_at: Date | null; reason: number | null }>(
         `SELECT id, ca_id AS ca, encode(serial, 'hex') AS serial, status, revoked_at, revocation_reason AS reason FROM certificate WHERE id = $1`,
         [id],
       );
@@ -150,10 +163,15 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** Notices missed while LISTEN was down: re-apply every change since then (status_changed_at, with a margin). */
+  /**
+   * Notices missed while LISTEN was down: re-apply every change since then
+   * (status_changed_at, with a margin), read on the primary where LISTEN
+   * just reconnected: the replica may still be catching up after the same
+   * outage (issue 11, docs/operations.md).
+   */
   private async replayGap(responder: OcspResponder, sinceRealMs: number): Promise<void> {
     const since = new Date(this.clock.now().getTime() - (Date.now() - sinceRealMs) - 5 * 60_000);
-    const { rows } = await this.pool.query<{ id: string; ca: string; serial: string; status: string; revoked_at: Date | null; reason: number | null }>(
+    const { rows } = await this.primary.query<{ id: string; ca: string; serial: string; status: string; revoked_at: Date | null; reason: number | null }>(
       `SELECT id, ca_id AS ca, encode(serial, 'hex') AS serial, status, revoked_at, revocation_reason AS reason
          FROM certificate WHERE status_changed_at >= $1`,
       [since],
