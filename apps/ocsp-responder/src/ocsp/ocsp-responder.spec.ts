@@ -91,6 +91,19 @@ describe('OcspResponder', () => {
     expect((await f.responder.answer(f.request([SUSPENDED]))).result).toBe('good');
   });
 
+  it('never caches an answer signed for a status that changed while it was being signed', async () => {
+    // Found by bench/scale-out (issue 11): suspension, then resumption during the live signature of
+    // the suspended answer; that answer was cached after the resumption and served until nextUpdate.
+    const f = await fixture();
+    f.responder.applyNotice({ id: 'x', ca: CA_ID, serial: '1001', status: 'suspended', revokedAt: '2026-03-01T00:00:00.000Z', reason: 6 });
+    const signing = f.responder.answer(f.request([GOOD])); // signs "hold" from the notice (asynchronous)
+    f.responder.applyNotice({ id: 'x', ca: CA_ID, serial: '1001', status: 'valid', revokedAt: null, reason: null });
+    const old = await signing;
+    expect(old.result).toBe('revoked'); // the request began before the resumption
+    expect(old.cacheable).toBeUndefined();
+    expect((await f.responder.answer(f.request([GOOD]))).result).toBe('good');
+  });
+
   it('serves cached responses until their nextUpdate when the database is down, then tryLater; never throws', async () => {
     const f = await fixture();
     await f.responder.answer(f.request([GOOD]));

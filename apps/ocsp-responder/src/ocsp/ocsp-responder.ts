@@ -262,6 +262,7 @@ export class OcspResponder {
     tier: 'needed' | 'optional',
   ): Promise<OcspAnswer> {
     if (!this.takeLiveSignature(tier)) return ANSWER_TRY_LATER;
+    const decidedAt = performance.now();
     const validity = status.status === 'unknown' ? Math.min(UNKNOWN_VALIDITY_MS, this.options.validityMs) : this.options.validityMs;
     const nextUpdate = new Date(now.getTime() + validity);
     let der: Uint8Array;
@@ -278,6 +279,11 @@ export class OcspResponder {
       nextUpdate: nextUpdate.getTime(),
       status: cachedStatusOf(status),
     };
+    // A status change that arrived while we were signing (a resumption right after a suspension)
+    // makes this answer old: it still answers this request, which began before the change, but
+    // it is not cached, or it would be served instead of the new status until its nextUpdate.
+    const newer = this.notices.get(`${identity.caId}/${request.serialHex}`);
+    if (newer && newer.at > decidedAt) return { der: entry.der, result: resultOf(entry.status) };
     const cache = status.status === 'unknown' ? this.options.unknownCache : this.options.cache;
     cache.set(identity.caId, request.hashAlgorithm, request.serialHex, entry, true);
     return { der: entry.der, result: resultOf(entry.status), cacheable: entry };
