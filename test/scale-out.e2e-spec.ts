@@ -117,7 +117,7 @@ describeWithReplication('scale-out: primary + streaming replica, responder on th
     expect(down.status).toBe(503);
     expect(down.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await down.json()).type).toBe('urn:moica-ca:problem:database-unavailable');
+    expect(((await down.json()) as { type: string }).type).toBe('urn:moica-ca:problem:database-unavailable');
 
     // The pool's connections died with the server: the first tries after the restart may still see 503.
     let retried: Response | undefined;
@@ -126,11 +126,11 @@ describeWithReplication('scale-out: primary + streaming replica, responder on th
       return retried.status !== 503;
     }, 30_000);
     expect(retried!.status).toBe(201);
-    const first = await retried!.json();
+    const first = (await retried!.json()) as { certificates: unknown[] };
     const replay = await post();
     expect(replay.status).toBe(201);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    expect((await replay.json()).certificates).toEqual(first.certificates);
+    expect(((await replay.json()) as { certificates: unknown[] }).certificates).toEqual(first.certificates);
     const { rows } = await cluster.primary.query<{ cards: number; certificates: number }>(
       `SELECT count(DISTINCT c.id)::int AS cards, count(t.id)::int AS certificates FROM card c JOIN certificate t ON t.card_id = c.id WHERE c.card_number = $1`,
       ['SC0000000000099'],

@@ -27,6 +27,7 @@ export function emptyTally(): ClientTally {
 
 export interface WriteResult {
   status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON, read field by field by the callers
   body: any;
   attempts: number;
 }

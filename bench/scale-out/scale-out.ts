@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     machine: 'shared 2-core VM; every process and both PostgreSQL servers on the same two cores',
     parameters: { SEED_CARDS, REVOCATIONS, FAULT_APPLICATIONS, SOAK_SECONDS, OCSP_RATE, OCSP_CONCURRENCY },
   };
-  let started = performance.now();
+  const started = performance.now();
   const cluster = await startCaCluster({ responders: 2, workers: 3, log: VERBOSE ? (line) => process.stderr.write(`${line}\n`) : undefined });
   summary.startUpSeconds = round((performance.now() - started) / 1000);
   summary.topology = {
@@ -182,13 +182,19 @@ async function main(): Promise<void> {
     responders: cluster.responders.length,
   };
   say(`cluster up in ${summary.startUpSeconds} s`);
+  // Ctrl-C or a kill: stop the apps and both PostgreSQL servers (their own process groups) before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`${signal}: stopping the cluster`);
+      void cluster.stop().finally(() => process.exit(130));
+    });
+  }
   try {
     await run(cluster, summary);
   } catch (error) {
     failures.push(`aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     for (const app of [cluster.caApi, ...cluster.workers, ...cluster.responders]) say(`${app.name} output tail:\n${app.output().slice(-1500)}`);
   } finally {
-    started = performance.now();
     await cluster.stop();
   }
   summary.failures = failures;
@@ -213,7 +219,7 @@ async function run(cluster: CaCluster, summary: Record<string, unknown>): Promis
 
   // 1. Seed, two registration clients at once.
   say(`seeding ${SEED_CARDS} cards`);
-  let started = performance.now();
+  const started = performance.now();
   await Promise.all([0, 1].map(async () => {
     while (nextCard <= SEED_CARDS) await issue(clerk);
   }));
@@ -289,7 +295,7 @@ async function run(cluster: CaCluster, summary: Record<string, unknown>): Promis
   summary.faults = {
     primaryRestart: await primaryRestartUnderApplications(cluster, known, cards, () => nextCard, (n) => (nextCard = n)),
     responderKilled: await responderKilled(cluster, load),
-    replicaStopped: await replicaStopped(cluster, load, ocsp, known),
+    replicaStopped: await replicaStopped(cluster, load, ocsp),
   };
   await load.stop();
   summary.faultsOcspLoad = load.snapshot();
@@ -331,8 +337,8 @@ async function primaryRestartUnderApplications(
   const acknowledged: string[] = [];
   let index = 0;
   // At least FAULT_APPLICATIONS, and applications keep coming until 2 s after the primary is back.
-  let restartedAt: number | undefined;
-  const more = () => index < FAULT_APPLICATIONS || restartedAt === undefined || performance.now() - restartedAt < 2000;
+  const restarted: { at?: number } = {};
+  const more = () => index < FAULT_APPLICATIONS || restarted.at === undefined || performance.now() - restarted.at < 2000;
   const started = performance.now();
   const applying = Promise.all(clients.map(async (client) => {
     while (more()) {
@@ -350,7 +356,7 @@ async function primaryRestartUnderApplications(
   await sleep(3000);
   await cluster.pg.primary.start();
   const upAt = performance.now();
-  restartedAt = upAt;
+  restarted.at = upAt;
   await applying;
   setNextCard(first + index);
   check(tallyOf(clients).unavailable503 + tallyOf(clients).networkErrors > 0, 'primary restart: no client request met the outage (raise --fault-applications)');
@@ -431,7 +437,7 @@ async function responderKilled(cluster: CaCluster, load: OcspLoad) {
  * cache are answered from it (until their nextUpdate), others get tryLater;
  * never a wrong answer. Then the replica is started and catches up.
  */
-async function replicaStopped(cluster: CaCluster, load: OcspLoad, ocsp: OcspClient, known: KnownCertificate[]) {
+async function replicaStopped(cluster: CaCluster, load: OcspLoad, ocsp: OcspClient) {
   say('fault: replica stopped for 10 s under OCSP load');
   const before = load.snapshot();
   await cluster.pg.replica.stop('fast');
