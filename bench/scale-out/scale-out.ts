@@ -38,6 +38,8 @@ const FAULT_APPLICATIONS = Number(args.get('fault-applications') ?? 12);
 const SOAK_SECONDS = Number(args.get('soak-seconds') ?? 60);
 const OCSP_RATE = Number(args.get('ocsp-rate') ?? 300);
 const OCSP_CONCURRENCY = Number(args.get('ocsp-concurrency') ?? 8);
+/** Replay paused on the standby for this long, beyond the responders' 60-s notice window (0: skip). */
+const LAG_SECONDS = Number(args.get('lag-seconds') ?? 65);
 const VERBOSE = args.has('verbose');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -168,7 +170,7 @@ class OcspLoad {
 async function main(): Promise<void> {
   const summary: Record<string, unknown> = {
     machine: 'shared 2-core VM; every process and both PostgreSQL servers on the same two cores',
-    parameters: { SEED_CARDS, REVOCATIONS, FAULT_APPLICATIONS, SOAK_SECONDS, OCSP_RATE, OCSP_CONCURRENCY },
+    parameters: { SEED_CARDS, REVOCATIONS, FAULT_APPLICATIONS, SOAK_SECONDS, OCSP_RATE, OCSP_CONCURRENCY, LAG_SECONDS },
   };
   const started = performance.now();
   const cluster = await startCaCluster({ responders: 2, workers: 3, log: VERBOSE ? (line) => process.stderr.write(`${line}\n`) : undefined });
@@ -189,6 +191,10 @@ async function main(): Promise<void> {
       void cluster.stop().finally(() => process.exit(130));
     });
   }
+  process.once('uncaughtException', (error) => {
+    say(`uncaught: ${error.stack ?? error.message}; stopping the cluster`);
+    void cluster.stop().finally(() => process.exit(1));
+  });
   try {
     await run(cluster, summary);
   } catch (error) {
@@ -289,6 +295,9 @@ async function run(cluster: CaCluster, summary: Record<string, unknown>): Promis
   };
   check(worstVisibility <= 2000 + Math.max(...lagAtRevocation), `a responder took ${round(worstVisibility)} ms (> 2 s + replica lag) to answer revoked`);
 
+  // 3b. A replica far behind: a revocation must not be undone when the notice window ends.
+  if (LAG_SECONDS > 0) summary.replicaLagBeyondNoticeWindow = await replicaLagBeyondNoticeWindow(cluster, ocsp, clerk, cards, seeded[0]);
+
   // 4. Faults under load.
   const load = new OcspLoad(ocsp, cluster.responderUrls, () => known, OCSP_RATE, OCSP_CONCURRENCY);
   load.start();
@@ -321,6 +330,57 @@ async function run(cluster: CaCluster, summary: Record<string, unknown>): Promis
   const audit = await verifyAuditChain(cluster.primary);
   check(audit.intact, `audit chain broken: ${JSON.stringify(audit)}`);
   summary.auditChain = audit;
+}
+
+/**
+ * Replay paused on the standby (pg_wal_replay_pause) for LAG_SECONDS, longer
+ * than the responders' 60-s notice window, and a certificate that no
+ * responder has cached revoked meanwhile: asked only after the window, a
+ * responder must still answer revoked (the notice outlives the measured
+ * lag) although the standby still has the old row and the old pre-signed
+ * "good" response.
+ */
+async function replicaLagBeyondNoticeWindow(
+  cluster: CaCluster,
+  ocsp: OcspClient,
+  clerk: RegistrationClient,
+  cards: Map<string, KnownCertificate[]>,
+  cardNumber: string,
+) {
+  say(`replica replay paused for ${LAG_SECONDS} s, a revocation in the meantime`);
+  const certificates = cards.get(cardNumber)!;
+  const replica = new Client({ connectionString: cluster.replicaUrl });
+  await replica.connect();
+  try {
+    await replica.query(`SELECT pg_wal_replay_pause()`);
+    const pausedAt = performance.now();
+    certificates.forEach((c) => (c.changing = true));
+    const result = await clerk.revoke(cardNumber);
+    check(result.status === 200, `revocation during the paused replay: ${result.status}`);
+    certificates.forEach((c) => Object.assign(c, { expected: 'revoked', changedAt: Date.now() }));
+    while (performance.now() - pausedAt < LAG_SECONDS * 1000) await sleep(500);
+    const { rows } = await replica.query<{ status: string }>(
+      `SELECT status FROM certificate WHERE card_id = (SELECT id FROM card WHERE card_number = $1)`,
+      [cardNumber],
+    );
+    const answers = [];
+    for (const certificate of certificates) for (const url of cluster.responderUrls) answers.push((await ocsp.status(url, certificate.serial)).status);
+    const metrics = await Promise.all(cluster.responderUrls.map(async (url) => /ocsp_replica_lag_seconds (\S+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1]));
+    check(answers.every((answer) => answer === 'revoked'), `with the standby ${LAG_SECONDS} s behind, responders answered ${answers.join('/')} for a revoked card`);
+    await replica.query(`SELECT pg_wal_replay_resume()`);
+    const catchUpMs = await cluster.pg.replayLagMs({ timeoutMs: 60_000 });
+    certificates.forEach((c) => (c.changing = false));
+    return {
+      pausedSeconds: LAG_SECONDS,
+      standbyRowsAtTheEnd: rows.map((row) => row.status),
+      responderAnswersAfterTheWindow: answers,
+      responderReportedLagSeconds: metrics.map((value) => (value === undefined ? null : round(Number(value)))),
+      catchUpAfterResumeMs: round(catchUpMs),
+    };
+  } finally {
+    await replica.query(`SELECT pg_wal_replay_resume()`).catch(() => undefined);
+    await replica.end();
+  }
 }
 
 /** Applications from two clients while the primary is crashed (SIGQUIT) and started again 3 s later. */
@@ -579,8 +639,12 @@ async function exactlyOnce(cluster: CaCluster) {
   const deadline = Date.now() + 60_000;
   let open = { notices: -1, publications: -1 };
   while (Date.now() < deadline) {
+    // A due notice whose job is locked by a worker that died (graphile-worker's lock lasts 4 hours) is
+    // delayed, not lost: counted apart below.
     const { rows } = await cluster.primary.query<{ notices: number; publications: number }>(
-      `SELECT (SELECT count(*) FROM notice WHERE state = 'pending' AND due_at <= now())::int AS notices,
+      `SELECT (SELECT count(*) FROM notice n WHERE n.state = 'pending' AND n.due_at <= now()
+                 AND NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs j
+                                  WHERE j.key = 'notice:' || n.id AND j.locked_at < now() - interval '30 seconds'))::int AS notices,
               (SELECT count(*) FROM crl_publication WHERE state <> 'published')::int AS publications`,
     );
     open = rows[0];

@@ -104,6 +104,18 @@ describe('OcspResponder', () => {
     expect((await f.responder.answer(f.request([GOOD]))).result).toBe('good');
   });
 
+  it('keeps answering from a notice past its window while the replica has not replayed the change', async () => {
+    let extensionMs = 0;
+    const f = await fixture({ noticeWindowMs: 0, noticeExtensionMs: () => extensionMs });
+    // The replica (the fake repository) still says valid; the notice says revoked.
+    f.responder.applyNotice({ id: 'x', ca: CA_ID, serial: '1001', status: 'revoked', revokedAt: '2026-03-01T00:00:00.000Z', reason: 1 });
+    extensionMs = 60_000; // the replica is a minute behind
+    expect((await f.responder.answer(f.request([GOOD]))).result).toBe('revoked');
+    f.responder.applyNotice({ id: 'x', ca: CA_ID, serial: '1001', status: 'revoked', revokedAt: '2026-03-01T00:00:00.000Z', reason: 1 });
+    extensionMs = 0; // caught up: the database's row is read again (here still the stale one, to show which source won)
+    expect((await f.responder.answer(f.request([GOOD]))).result).toBe('good');
+  });
+
   it('serves cached responses until their nextUpdate when the database is down, then tryLater; never throws', async () => {
     const f = await fixture();
     await f.responder.answer(f.request([GOOD]));

@@ -42,6 +42,13 @@ export interface OcspResponderOptions {
   maxCertIds: number;
   /** How long an announced status wins over what PostgreSQL (maybe a lagging replica) says. */
   noticeWindowMs?: number;
+  /**
+   * How long after its arrival a notice must still win because the read
+   * replica may not have replayed it yet (ReplicaLagMonitor: lag plus one
+   * sampling interval); a notice stays active for the longer of this and
+   * `noticeWindowMs`. Absent without a replica.
+   */
+  noticeExtensionMs?: () => number;
   log?: (level: 'warn' | 'error', message: string, error?: unknown) => void;
 }
 
@@ -348,7 +355,11 @@ export class OcspResponder {
   private activeNotice(caId: string, serialHex: string, nowMs: number): PendingNotice | undefined {
     if (this.notices.size === 0) return undefined;
     const notice = this.notices.get(`${caId}/${serialHex}`);
-    return notice && notice.until > nowMs ? notice : undefined;
+    if (!notice) return undefined;
+    if (notice.until > nowMs) return notice;
+    // The replica still lags behind the change (issue 11): keep answering from the notice.
+    const extension = this.options.noticeExtensionMs?.() ?? 0;
+    return performance.now() - notice.at < extension ? notice : undefined;
   }
 
   private noticedSince(caId: string, serialHex: string, since: number): boolean {

@@ -7,6 +7,7 @@ import { OcspMetrics } from './ocsp-metrics';
 import { OcspResponder, type OcspAnswer } from './ocsp-responder';
 import { OcspResponseCache } from './ocsp-response-cache';
 import { OcspResponseRepository } from './ocsp-response.repository';
+import { ReplicaLagMonitor } from './replica-lag-monitor';
 import { ACTIVE_OCSP_SIGNERS_SQL, ocspSigningIdentity, type ActiveOcspSignerRow, type OcspSigningIdentity } from './ocsp-signing-identity';
 import { OCSP_TRY_LATER } from '@moica/pki';
 
@@ -32,6 +33,8 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
    * there is no replica.
    */
   private readonly primary: Pool;
+  /** With a replica: how far it is behind the primary, so notices outlive the lag (docs/operations.md). */
+  private readonly replicaLag?: ReplicaLagMonitor;
   private readonly cache: OcspResponseCache;
   private readonly unknownCache: OcspResponseCache;
   private responder?: OcspResponder;
@@ -58,7 +61,10 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
     this.primary = config.DATABASE_READ_URL
       ? new Pool({ connectionString: config.DATABASE_URL, application_name: 'moica-ocsp-responder-primary', max: 1, connectionTimeoutMillis: 5000 })
       : this.pool;
-    if (this.primary !== this.pool) this.primary.on('error', (error) => this.throttledLog('warn', 'OCSP primary connection lost', error));
+    if (this.primary !== this.pool) {
+      this.primary.on('error', (error) => this.throttledLog('warn', 'OCSP primary connection lost', error));
+      this.replicaLag = new ReplicaLagMonitor(this.primary, this.pool);
+    }
     this.cache = new OcspResponseCache(config.OCSP_CACHE_MAX_MB * 1024 * 1024);
     this.unknownCache = new OcspResponseCache(Math.min(64, config.OCSP_CACHE_MAX_MB / 8) * 1024 * 1024);
     this.metrics = new OcspMetrics(() => ({
@@ -67,6 +73,8 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
       ocsp_unknown_cache_entries: this.unknownCache.size,
       ocsp_status_listener_connected: this.listener?.isListening ? 1 : 0,
       ocsp_cache_warmed: this.warmedUp === 'done' ? 1 : 0,
+      // -1: no replica configured, or it cannot be measured right now
+      ocsp_replica_lag_seconds: (this.replicaLag?.lagMs ?? -1000) / 1000,
     }));
   }
 
@@ -99,8 +107,10 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
       validityMs: this.config.OCSP_RESPONSE_VALIDITY_HOURS * HOUR_MS,
       maxCertIds: this.config.OCSP_MAX_CERT_IDS,
       log: (level, message, error) => this.throttledLog(level, message, error),
+      noticeExtensionMs: this.replicaLag ? () => (this.replicaLag?.lagMs ?? 0) + 2 * (this.replicaLag?.intervalMs ?? 0) : undefined,
     });
     this.responder = responder;
+    this.replicaLag?.start();
     this.listener = new CertificateStatusListener({
       databaseUrl: this.config.DATABASE_URL,
       onNotice: (notice) => {
@@ -127,6 +137,7 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     await this.server?.close().catch(() => undefined);
     await this.listener?.stop();
+    this.replicaLag?.stop();
     await this.pool.end().catch(() => undefined);
     if (this.primary !== this.pool) await this.primary.end().catch(() => undefined);
   }
@@ -134,7 +145,8 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
   async check(): Promise<string> {
     if (!this.responder) throw new Error('not started');
     if (this.responder.servedIssuers.length === 0) throw new Error('no OCSP signer loaded');
-    return `${this.responder.servedIssuers.length} CA(s), cache ${this.warmedUp} (${this.cache.size} responses), notifications ${this.listener?.isListening ? 'on' : 'reconnecting'}`;
+    const lag = this.replicaLag ? `, replica ${this.replicaLag.lagMs === undefined ? 'lag unknown' : `${Math.round(this.replicaLag.lagMs)} ms behind`}` : '';
+    return `${this.responder.servedIssuers.length} CA(s), cache ${this.warmedUp} (${this.cache.size} responses), notifications ${this.listener?.isListening ? 'on' : 'reconnecting'}${lag}`;
   }
 
   private async warmUp(responder: OcspResponder): Promise<void> {
