@@ -365,7 +365,7 @@ async function replicaLagBeyondNoticeWindow(
     );
     const answers = [];
     for (const certificate of certificates) for (const url of cluster.responderUrls) answers.push((await ocsp.status(url, certificate.serial)).status);
-    const metrics = await Promise.all(cluster.responderUrls.map(async (url) => /ocsp_replica_lag_seconds (\S+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1]));
+    const metrics = await Promise.all(cluster.responderUrls.map(async (url) => /^ocsp_replica_lag_seconds (\S+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]));
     check(answers.every((answer) => answer === 'revoked'), `with the standby ${LAG_SECONDS} s behind, responders answered ${answers.join('/')} for a revoked card`);
     await replica.query(`SELECT pg_wal_replay_resume()`);
     const catchUpMs = await cluster.pg.replayLagMs({ timeoutMs: 60_000 });

@@ -49,6 +49,13 @@ export interface OcspResponderOptions {
    * `noticeWindowMs`. Absent without a replica.
    */
   noticeExtensionMs?: () => number;
+  /**
+   * False while a certificate missing from the read database may exist all
+   * the same: the replica lags, or notices may have been missed (LISTEN
+   * reconnecting). Then a serial that is not found is answered tryLater,
+   * not a signed (and cached) "unknown". Absent without a replica.
+   */
+  readsAreCurrent?: () => boolean;
   log?: (level: 'warn' | 'error', message: string, error?: unknown) => void;
 }
 
@@ -245,7 +252,10 @@ export class OcspResponder {
     const late = this.activeNotice(identity.caId, request.serialHex, nowMs);
     if (late && late.at >= started) return this.signAndCache(identity, request, late.status, now, 'needed');
 
-    if (!record) return this.signAndCache(identity, request, { status: 'unknown' }, now, 'optional');
+    if (!record) {
+      if (this.options.readsAreCurrent?.() === false) return ANSWER_TRY_LATER;
+      return this.signAndCache(identity, request, { status: 'unknown' }, now, 'optional');
+    }
     const status = ocspStatusOf(record);
     if (request.hashAlgorithm === 'sha1' && record.der && record.this_update && record.next_update && record.next_update.getTime() > nowMs) {
       const entry: CachedResponse = {
@@ -335,6 +345,7 @@ export class OcspResponder {
     try {
       this.options.metrics.databaseLookups++;
       const record = await this.options.repository.findBySerial(identity.caId, request.serialNumber);
+      if (!record && this.options.readsAreCurrent?.() === false) return undefined;
       return record ? ocspStatusOf(record) : { status: 'unknown' };
     } catch (error) {
       this.options.metrics.databaseErrors++;

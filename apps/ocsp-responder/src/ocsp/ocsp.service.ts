@@ -108,6 +108,10 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
       maxCertIds: this.config.OCSP_MAX_CERT_IDS,
       log: (level, message, error) => this.throttledLog(level, message, error),
       noticeExtensionMs: this.replicaLag ? () => (this.replicaLag?.lagMs ?? 0) + 2 * (this.replicaLag?.intervalMs ?? 0) : undefined,
+      // A replica behind by more than two samples, or notices possibly missed: "not found" may be "not replayed yet".
+      readsAreCurrent: this.replicaLag
+        ? () => this.listener?.isListening === true && (this.replicaLag?.lagMs ?? Infinity) <= 2 * (this.replicaLag?.intervalMs ?? 0)
+        : undefined,
     });
     this.responder = responder;
     this.replicaLag?.start();

@@ -47,7 +47,7 @@ export interface ResponderFixture {
 }
 
 export async function createResponderFixture(
-  options: { liveSignaturesPerSecond?: number; maxCertIds?: number; budgetClock?: () => number; noticeWindowMs?: number; noticeExtensionMs?: () => number } = {},
+  options: { liveSignaturesPerSecond?: number; maxCertIds?: number; budgetClock?: () => number; noticeWindowMs?: number; noticeExtensionMs?: () => number; readsAreCurrent?: () => boolean } = {},
 ): Promise<ResponderFixture> {
   const pki = await createTestPki();
   const identity: OcspSigningIdentity = {
@@ -73,6 +73,7 @@ export async function createResponderFixture(
     maxCertIds: options.maxCertIds ?? 8,
     noticeWindowMs: options.noticeWindowMs,
     noticeExtensionMs: options.noticeExtensionMs,
+    readsAreCurrent: options.readsAreCurrent,
   });
   return {
     pki,
