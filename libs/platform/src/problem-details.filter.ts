@@ -39,7 +39,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const problem = toProblem(exception);
-    if (problem.status >= 500) this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
+    if (problem.status === 503) this.logger.warn({ err: exception, requestId: request.id }, 'database unavailable');
+    else if (problem.status >= 500) this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
     // RFC 9110 §10.2.3: tell a locked-out or rate-limited client when to come back.
     if (typeof problem.retryAfterSeconds === 'number') void reply.header('retry-after', String(problem.retryAfterSeconds));
     void reply
@@ -80,7 +81,47 @@ export function toProblem(exception: unknown): ProblemDetails {
       detail: (exception as Error).message,
     };
   }
+  if (isDatabaseUnavailable(exception)) {
+    // RFC 9110 §15.6.4: a temporary condition; the client retries with the same Idempotency-Key.
+    return {
+      type: PROBLEM_TYPE_BASE + 'database-unavailable',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'the database is unreachable or restarting; retry with the same Idempotency-Key',
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    };
+  }
   return { type: PROBLEM_TYPE_BASE + 'internal-error', title: 'Internal Server Error', status: 500 };
+}
+
+/** Seconds a client should wait before retrying when the database is unreachable (a restart or fail-over takes seconds). */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/** SQLSTATE classes and codes that mean "the server is not there right now", not "your request is wrong". */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P01|57P02|57P03|53300|25006)$/;
+const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const UNAVAILABLE_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /not queryable/i,
+  /the database system is (starting up|shutting down|in recovery mode)/i,
+];
+
+/**
+ * True when the error (or one of its causes) says the database could not be
+ * reached or dropped the connection: a restart, a fail-over, a network cut.
+ * 25006 (read-only transaction) is a write that reached a standby, as after a
+ * fail-over before the connection string is switched.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_SOCKET_CODES.has(code))) return true;
+    const message = (current as { message?: unknown }).message;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
+    current = (current as { driverError?: unknown }).driverError ?? (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function slug(name: string): string {

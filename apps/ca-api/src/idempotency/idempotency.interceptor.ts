@@ -14,7 +14,7 @@ import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { createHmac } from 'node:crypto';
 import { from, lastValueFrom, Observable } from 'rxjs';
-import { AppConfig, Clock, ProblemException, toProblem } from '@moica/platform';
+import { AppConfig, Clock, isDatabaseUnavailable, ProblemException, toProblem } from '@moica/platform';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { principalKey } from '../auth/principal';
 import { APP_CONFIG } from '../tokens';
@@ -127,9 +127,33 @@ export class IdempotencyInterceptor implements NestInterceptor {
         const problem = toProblem(error);
         await this.repository.complete(principal, key, status, problem, this.clock.now());
       } else if (!ticket.completed) {
-        await this.repository.release(principal, key);
+        await this.releaseOrRetryLater(principal, key, error);
       }
       throw error;
+    }
+  }
+
+  /**
+   * Forgets the claim of a failed request. When the database itself is gone
+   * (a restart, a fail-over) the DELETE fails too: it is retried in the
+   * background for up to STALE_CLAIM_SECONDS, so the client's retry with the
+   * same key runs as soon as the database is back instead of meeting 409
+   * until the claim goes stale. Safe even if the failure hid a commit: a
+   * completed claim (completed in the service's transaction) is never
+   * deleted (issue 11, docs/operations.md).
+   */
+  private async releaseOrRetryLater(principal: string, key: string, cause: unknown): Promise<void> {
+    try {
+      await this.repository.release(principal, key);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) && !isDatabaseUnavailable(cause)) throw error;
+      const deadline = Date.now() + STALE_CLAIM_SECONDS * 1000;
+      const retry = () => {
+        this.repository.release(principal, key).catch(() => {
+          if (Date.now() < deadline) setTimeout(retry, 1000).unref();
+        });
+      };
+      setTimeout(retry, 1000).unref();
     }
   }
 }

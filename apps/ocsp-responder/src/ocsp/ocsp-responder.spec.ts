@@ -91,6 +91,42 @@ describe('OcspResponder', () => {
     expect((await f.responder.answer(f.request([SUSPENDED]))).result).toBe('good');
   });
 
+  it('never caches an answer signed for a status that changed while it was being signed', async () => {
+    // Found by bench/scale-out (issue 11): suspension, then resumption during the live signature of
+    // the suspended answer; that answer was cached after the resumption and served until nextUpdate.
+    const f = await fixture();
+    f.responder.applyNotice({ id: 'x', ca: CA_ID, serial: '1001', status: 'suspended', revokedAt: '2026-03-01T00:00:00.000Z', reason: 6 });
+    const signing = f.responder.answer(f.request([GOOD])); // signs "hold" from the notice (asynchronous)
+    f.responder.applyNotice({ id: 'x', ca: CA_ID, serial: '1001', status: 'valid', revokedAt: null, reason: null });
+    const old = await signing;
+    expect(old.result).toBe('revoked'); // the request began before the resumption
+    expect(old.cacheable).toBeUndefined();
+    expect((await f.responder.answer(f.request([GOOD]))).result).toBe('good');
+  });
+
+  it('keeps answering from a notice past its window while the replica has not replayed the change', async () => {
+    let extensionMs = 0;
+    const f = await fixture({ noticeWindowMs: 0, noticeExtensionMs: () => extensionMs });
+    // The replica (the fake repository) still says valid; the notice says revoked.
+    f.responder.applyNotice({ id: 'x', ca: CA_ID, serial: '1001', status: 'revoked', revokedAt: '2026-03-01T00:00:00.000Z', reason: 1 });
+    extensionMs = 60_000; // the replica is a minute behind
+    expect((await f.responder.answer(f.request([GOOD]))).result).toBe('revoked');
+    f.responder.applyNotice({ id: 'x', ca: CA_ID, serial: '1001', status: 'revoked', revokedAt: '2026-03-01T00:00:00.000Z', reason: 1 });
+    extensionMs = 0; // caught up: the database's row is read again (here still the stale one, to show which source won)
+    expect((await f.responder.answer(f.request([GOOD]))).result).toBe('good');
+  });
+
+  it('answers tryLater, not unknown, for a serial missing from a replica that may not be current', async () => {
+    // Found by bench/scale-out: a certificate issued right after a primary restart, asked before the
+    // replica and the LISTEN connection had caught up, was signed and cached as unknown.
+    let current = false;
+    const f = await fixture({ readsAreCurrent: () => current });
+    expect(await f.responder.answer(f.request([0x7777n]))).toMatchObject({ der: OCSP_TRY_LATER, result: 'tryLater' });
+    expect((await f.responder.answer(f.request([GOOD]))).result).toBe('good'); // what is found is answered
+    current = true;
+    expect((await f.responder.answer(f.request([0x7777n]))).result).toBe('unknown');
+  });
+
   it('serves cached responses until their nextUpdate when the database is down, then tryLater; never throws', async () => {
     const f = await fixture();
     await f.responder.answer(f.request([GOOD]));

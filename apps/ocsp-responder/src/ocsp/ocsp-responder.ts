@@ -42,6 +42,20 @@ export interface OcspResponderOptions {
   maxCertIds: number;
   /** How long an announced status wins over what PostgreSQL (maybe a lagging replica) says. */
   noticeWindowMs?: number;
+  /**
+   * How long after its arrival a notice must still win because the read
+   * replica may not have replayed it yet (ReplicaLagMonitor: lag plus one
+   * sampling interval); a notice stays active for the longer of this and
+   * `noticeWindowMs`. Absent without a replica.
+   */
+  noticeExtensionMs?: () => number;
+  /**
+   * False while a certificate missing from the read database may exist all
+   * the same: the replica lags, or notices may have been missed (LISTEN
+   * reconnecting). Then a serial that is not found is answered tryLater,
+   * not a signed (and cached) "unknown". Absent without a replica.
+   */
+  readsAreCurrent?: () => boolean;
   log?: (level: 'warn' | 'error', message: string, error?: unknown) => void;
 }
 
@@ -238,7 +252,10 @@ export class OcspResponder {
     const late = this.activeNotice(identity.caId, request.serialHex, nowMs);
     if (late && late.at >= started) return this.signAndCache(identity, request, late.status, now, 'needed');
 
-    if (!record) return this.signAndCache(identity, request, { status: 'unknown' }, now, 'optional');
+    if (!record) {
+      if (this.options.readsAreCurrent?.() === false) return ANSWER_TRY_LATER;
+      return this.signAndCache(identity, request, { status: 'unknown' }, now, 'optional');
+    }
     const status = ocspStatusOf(record);
     if (request.hashAlgorithm === 'sha1' && record.der && record.this_update && record.next_update && record.next_update.getTime() > nowMs) {
       const entry: CachedResponse = {
@@ -262,6 +279,7 @@ export class OcspResponder {
     tier: 'needed' | 'optional',
   ): Promise<OcspAnswer> {
     if (!this.takeLiveSignature(tier)) return ANSWER_TRY_LATER;
+    const decidedAt = performance.now();
     const validity = status.status === 'unknown' ? Math.min(UNKNOWN_VALIDITY_MS, this.options.validityMs) : this.options.validityMs;
     const nextUpdate = new Date(now.getTime() + validity);
     let der: Uint8Array;
@@ -278,6 +296,11 @@ export class OcspResponder {
       nextUpdate: nextUpdate.getTime(),
       status: cachedStatusOf(status),
     };
+    // A status change that arrived while we were signing (a resumption right after a suspension)
+    // makes this answer old: it still answers this request, which began before the change, but
+    // it is not cached, or it would be served instead of the new status until its nextUpdate.
+    const newer = this.notices.get(`${identity.caId}/${request.serialHex}`);
+    if (newer && newer.at > decidedAt) return { der: entry.der, result: resultOf(entry.status) };
     const cache = status.status === 'unknown' ? this.options.unknownCache : this.options.cache;
     cache.set(identity.caId, request.hashAlgorithm, request.serialHex, entry, true);
     return { der: entry.der, result: resultOf(entry.status), cacheable: entry };
@@ -322,6 +345,7 @@ export class OcspResponder {
     try {
       this.options.metrics.databaseLookups++;
       const record = await this.options.repository.findBySerial(identity.caId, request.serialNumber);
+      if (!record && this.options.readsAreCurrent?.() === false) return undefined;
       return record ? ocspStatusOf(record) : { status: 'unknown' };
     } catch (error) {
       this.options.metrics.databaseErrors++;
@@ -342,7 +366,11 @@ export class OcspResponder {
   private activeNotice(caId: string, serialHex: string, nowMs: number): PendingNotice | undefined {
     if (this.notices.size === 0) return undefined;
     const notice = this.notices.get(`${caId}/${serialHex}`);
-    return notice && notice.until > nowMs ? notice : undefined;
+    if (!notice) return undefined;
+    if (notice.until > nowMs) return notice;
+    // The replica still lags behind the change (issue 11): keep answering from the notice.
+    const extension = this.options.noticeExtensionMs?.() ?? 0;
+    return performance.now() - notice.at < extension ? notice : undefined;
   }
 
   private noticedSince(caId: string, serialHex: string, since: number): boolean {

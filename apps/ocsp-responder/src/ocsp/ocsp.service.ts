@@ -7,6 +7,7 @@ import { OcspMetrics } from './ocsp-metrics';
 import { OcspResponder, type OcspAnswer } from './ocsp-responder';
 import { OcspResponseCache } from './ocsp-response-cache';
 import { OcspResponseRepository } from './ocsp-response.repository';
+import { ReplicaLagMonitor } from './replica-lag-monitor';
 import { ACTIVE_OCSP_SIGNERS_SQL, ocspSigningIdentity, type ActiveOcspSignerRow, type OcspSigningIdentity } from './ocsp-signing-identity';
 import { OCSP_TRY_LATER } from '@moica/pki';
 
@@ -24,6 +25,16 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
   readonly metrics: OcspMetrics;
   private readonly logger = new Logger('OcspResponder');
   private readonly pool: Pool;
+  /**
+   * The primary, for the rare reads that must not lag: the certificates of
+   * a bare-id notice and the changes made while LISTEN was down (a replica
+   * that lags behind would hand back the old status, and a stale cached
+   * "good" would be served until its nextUpdate). The read pool itself when
+   * there is no replica.
+   */
+  private readonly primary: Pool;
+  /** With a replica: how far it is behind the primary, so notices outlive the lag (docs/operations.md). */
+  private readonly replicaLag?: ReplicaLagMonitor;
   private readonly cache: OcspResponseCache;
   private readonly unknownCache: OcspResponseCache;
   private responder?: OcspResponder;
@@ -47,6 +58,13 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
     });
     // An idle connection dropped by a database restart: the pool reconnects on next use.
     this.pool.on('error', (error) => this.throttledLog('warn', 'OCSP database connection lost', error));
+    this.primary = config.DATABASE_READ_URL
+      ? new Pool({ connectionString: config.DATABASE_URL, application_name: 'moica-ocsp-responder-primary', max: 1, connectionTimeoutMillis: 5000 })
+      : this.pool;
+    if (this.primary !== this.pool) {
+      this.primary.on('error', (error) => this.throttledLog('warn', 'OCSP primary connection lost', error));
+      this.replicaLag = new ReplicaLagMonitor(this.primary, this.pool);
+    }
     this.cache = new OcspResponseCache(config.OCSP_CACHE_MAX_MB * 1024 * 1024);
     this.unknownCache = new OcspResponseCache(Math.min(64, config.OCSP_CACHE_MAX_MB / 8) * 1024 * 1024);
     this.metrics = new OcspMetrics(() => ({
@@ -55,6 +73,8 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
       ocsp_unknown_cache_entries: this.unknownCache.size,
       ocsp_status_listener_connected: this.listener?.isListening ? 1 : 0,
       ocsp_cache_warmed: this.warmedUp === 'done' ? 1 : 0,
+      // -1: no replica configured, or it cannot be measured right now
+      ocsp_replica_lag_seconds: (this.replicaLag?.lagMs ?? -1000) / 1000,
     }));
   }
 
@@ -87,8 +107,14 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
       validityMs: this.config.OCSP_RESPONSE_VALIDITY_HOURS * HOUR_MS,
       maxCertIds: this.config.OCSP_MAX_CERT_IDS,
       log: (level, message, error) => this.throttledLog(level, message, error),
+      noticeExtensionMs: this.replicaLag ? () => (this.replicaLag?.lagMs ?? 0) + 2 * (this.replicaLag?.intervalMs ?? 0) : undefined,
+      // A replica behind by more than two samples, or notices possibly missed: "not found" may be "not replayed yet".
+      readsAreCurrent: this.replicaLag
+        ? () => this.listener?.isListening === true && (this.replicaLag?.lagMs ?? Infinity) <= 2 * (this.replicaLag?.intervalMs ?? 0)
+        : undefined,
     });
     this.responder = responder;
+    this.replicaLag?.start();
     this.listener = new CertificateStatusListener({
       databaseUrl: this.config.DATABASE_URL,
       onNotice: (notice) => {
@@ -115,13 +141,16 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationShutdown(): Promise<void> {
     await this.server?.close().catch(() => undefined);
     await this.listener?.stop();
+    this.replicaLag?.stop();
     await this.pool.end().catch(() => undefined);
+    if (this.primary !== this.pool) await this.primary.end().catch(() => undefined);
   }
 
   async check(): Promise<string> {
     if (!this.responder) throw new Error('not started');
     if (this.responder.servedIssuers.length === 0) throw new Error('no OCSP signer loaded');
-    return `${this.responder.servedIssuers.length} CA(s), cache ${this.warmedUp} (${this.cache.size} responses), notifications ${this.listener?.isListening ? 'on' : 'reconnecting'}`;
+    const lag = this.replicaLag ? `, replica ${this.replicaLag.lagMs === undefined ? 'lag unknown' : `${Math.round(this.replicaLag.lagMs)} ms behind`}` : '';
+    return `${this.responder.servedIssuers.length} CA(s), cache ${this.warmedUp} (${this.cache.size} responses), notifications ${this.listener?.isListening ? 'on' : 'reconnecting'}${lag}`;
   }
 
   private async warmUp(responder: OcspResponder): Promise<void> {
@@ -137,10 +166,10 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** A notice that carries only the certificate id: read its status (from the primary's view of the read pool). */
+  /** A notice that carries only the certificate id: read its status on the primary (a replica may not have it yet). */
   private async applyChangedCertificate(responder: OcspResponder, id: string): Promise<void> {
     try {
-      const { rows } = await this.pool.query<{ id: string; ca: string; serial: string; status: string; revoked_at: Date | null; reason: number | null }>(
+      const { rows } = await this.primary.query<{ id: string; ca: string; serial: string; status: string; revoked_at: Date | null; reason: number | null }>(
         `SELECT id, ca_id AS ca, encode(serial, 'hex') AS serial, status, revoked_at, revocation_reason AS reason FROM certificate WHERE id = $1`,
         [id],
       );
@@ -150,10 +179,15 @@ export class OcspService implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** Notices missed while LISTEN was down: re-apply every change since then (status_changed_at, with a margin). */
+  /**
+   * Notices missed while LISTEN was down: re-apply every change since then
+   * (status_changed_at, with a margin), read on the primary where LISTEN
+   * just reconnected: the replica may still be catching up after the same
+   * outage (issue 11, docs/operations.md).
+   */
   private async replayGap(responder: OcspResponder, sinceRealMs: number): Promise<void> {
     const since = new Date(this.clock.now().getTime() - (Date.now() - sinceRealMs) - 5 * 60_000);
-    const { rows } = await this.pool.query<{ id: string; ca: string; serial: string; status: string; revoked_at: Date | null; reason: number | null }>(
+    const { rows } = await this.primary.query<{ id: string; ca: string; serial: string; status: string; revoked_at: Date | null; reason: number | null }>(
       `SELECT id, ca_id AS ca, encode(serial, 'hex') AS serial, status, revoked_at, revocation_reason AS reason
          FROM certificate WHERE status_changed_at >= $1`,
       [since],

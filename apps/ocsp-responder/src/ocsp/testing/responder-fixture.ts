@@ -47,7 +47,7 @@ export interface ResponderFixture {
 }
 
 export async function createResponderFixture(
-  options: { liveSignaturesPerSecond?: number; maxCertIds?: number; budgetClock?: () => number } = {},
+  options: { liveSignaturesPerSecond?: number; maxCertIds?: number; budgetClock?: () => number; noticeWindowMs?: number; noticeExtensionMs?: () => number; readsAreCurrent?: () => boolean } = {},
 ): Promise<ResponderFixture> {
   const pki = await createTestPki();
   const identity: OcspSigningIdentity = {
@@ -71,6 +71,9 @@ export async function createResponderFixture(
     now: () => clock.now,
     validityMs: 24 * HOUR,
     maxCertIds: options.maxCertIds ?? 8,
+    noticeWindowMs: options.noticeWindowMs,
+    noticeExtensionMs: options.noticeExtensionMs,
+    readsAreCurrent: options.readsAreCurrent,
   });
   return {
     pki,
