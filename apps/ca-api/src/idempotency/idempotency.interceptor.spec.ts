@@ -1,8 +1,11 @@
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import { lastValueFrom, throwError } from 'rxjs';
-import { SystemClock } from '@moica/platform';
+import { SystemClock, type AppConfig } from '@moica/platform';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import type { IdempotencyRepository } from './idempotency.repository';
+
+/** Only the key the request fingerprints are keyed with. */
+const config = { piiHmacKey: Buffer.alloc(32, 7) } as AppConfig;
 
 /**
  * The claim of a request that failed because the database went away (issue
@@ -38,7 +41,7 @@ function context(): ExecutionContext {
 describe('IdempotencyInterceptor when the database is unreachable', () => {
   it('rethrows the database error and frees the claim once the database answers again', async () => {
     const { fake, calls } = repository(2);
-    const interceptor = new IdempotencyInterceptor(fake, new SystemClock());
+    const interceptor = new IdempotencyInterceptor(fake, new SystemClock(), config);
     const failing: CallHandler = { handle: () => throwError(() => refused()) };
     await expect(lastValueFrom(interceptor.intercept(context(), failing))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(calls.released).toBe(false);
@@ -49,7 +52,7 @@ describe('IdempotencyInterceptor when the database is unreachable', () => {
 
   it('still fails loudly when freeing the claim fails for another reason', async () => {
     const fake = { ...repository(0).fake, release: async () => Promise.reject(Object.assign(new Error('permission denied'), { code: '42501' })) };
-    const interceptor = new IdempotencyInterceptor(fake as unknown as IdempotencyRepository, new SystemClock());
+    const interceptor = new IdempotencyInterceptor(fake as unknown as IdempotencyRepository, new SystemClock(), config);
     const failing: CallHandler = { handle: () => throwError(() => new TypeError('a bug')) };
     await expect(lastValueFrom(interceptor.intercept(context(), failing))).rejects.toMatchObject({ code: '42501' });
   });
