@@ -209,7 +209,12 @@ describeWithTools(['chromium'], 'operator console in headless Chromium', () => {
     await search.locator('input[name="actor"]').fill(`staff:${secondOperator.staffId}`);
     await search.locator('button[type="submit"]').click();
     // The filtered answer replaces the first page of the whole log: one approval, by the second operator.
-    await page.waitForFunction(`document.querySelectorAll('[data-testid="audit-results"] tbody tr').length === 1`);
+    // Polled from the test, not page.waitForFunction: that evaluates a string in the page, which the console's CSP forbids.
+    const rows = page.getByTestId('audit-results').locator('tbody tr');
+    for (const started = Date.now(); (await rows.count()) !== 1; ) {
+      if (Date.now() - started > 10_000) throw new Error(`expected 1 audit row, the page shows ${await rows.count()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const cells = await page.getByTestId('audit-results').locator('tbody td').allTextContents();
     expect(cells[2]).toContain(secondOperator.staffId);
     expect(cells[4]).toBe('key-ceremony.approved');
