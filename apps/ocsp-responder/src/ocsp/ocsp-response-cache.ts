@@ -36,6 +36,29 @@ const MAX_SLAB_BYTES = 64 * 1024 * 1024;
 const MIN_SLAB_BYTES = 4096;
 const INITIAL_RECORDS = 64;
 
+/**
+ * One record: 104 octets, every field of an entry side by side so that a
+ * look-up touches one or two cache lines (a struct of arrays costs one miss
+ * per field at ten million entries). Offsets in units of the view used.
+ */
+const RECORD_OCTETS = 104;
+const F64_PER_RECORD = RECORD_OCTETS / 8;
+const U32_PER_RECORD = RECORD_OCTETS / 4;
+const F64_THIS_UPDATE = 0;
+const F64_NEXT_UPDATE = 1;
+const F64_REVOKED_AT = 2;
+const U32_OFFSET = 6; // in its slab; for a free record, the next free record + 1 (0: none)
+const U32_LENGTH = 7;
+const I32_SLAB = 8; // slab sequence number, -1 for a free record
+const I32_HASH = 9;
+const U8_TABLE = 40;
+const U8_NIBBLES = 41; // hex digits of the serial
+const U8_CODE = 42;
+const U8_REASON = 43; // CRLReason code, 0xff for none
+const U8_ETAG_READY = 44;
+const U8_KEY = 45; // MAX_SERIAL_OCTETS
+const U8_ETAG = U8_KEY + MAX_SERIAL_OCTETS; // ETAG_OCTETS, ends at 97
+
 const GOOD: CachedStatus = Object.freeze({ code: 0, revokedAt: 0, reason: -1 });
 const UNKNOWN: CachedStatus = Object.freeze({ code: 2, revokedAt: 0, reason: -1 });
 
@@ -57,10 +80,11 @@ interface Slab {
  * - the DER is appended into slabs (large Buffers, `maxBytes / 16`, at most
  *   64 MiB each) and never overwritten, so a Buffer handed out by `get` stays
  *   valid however long the socket takes to send it;
- * - each entry is a record in typed arrays (key, slab, offset, length,
- *   thisUpdate, nextUpdate, status, revokedAt, reason, ETag digest), indexed
- *   by an open-addressing table (linear probing, tombstones, rehash) keyed by
- *   (table of the CA and CertID hash algorithm, serial magnitude octets);
+ * - each entry is a 104-octet record in one ArrayBuffer (key, slab, offset,
+ *   length, thisUpdate, nextUpdate, status, revokedAt, reason, ETag digest),
+ *   indexed by an open-addressing table of (record, hash) pairs in an
+ *   Int32Array (linear probing, tombstones, rehash) keyed by (table of the CA
+ *   and CertID hash algorithm, serial magnitude octets);
  * - when full, the oldest slab goes with every entry still in it (a FIFO, as
  *   before: a hit costs no bookkeeping; the evicted ones come back from
  *   PostgreSQL by primary key).
@@ -79,33 +103,22 @@ export class OcspResponseCache {
   private nextSlabSeq = 0;
   private heldSlabBytes = 0;
 
-  // Records (struct of arrays), `recordCapacity` of them; free ids are chained through recordOffset.
+  // Records, RECORD_OCTETS each, seen through four views of one ArrayBuffer.
   private recordCapacity = 0;
   private nextRecord = 0;
   private freeRecord = -1;
-  private recordTable!: Uint8Array;
-  private recordNibbles!: Uint8Array;
-  private recordKey!: Uint8Array;
-  private recordHash!: Int32Array;
-  /** Slab sequence number, -1 when the record is free. */
-  private recordSlab!: Int32Array;
-  private recordOffset!: Uint32Array;
-  private recordLength!: Uint32Array;
-  private recordThisUpdate!: Float64Array;
-  private recordNextUpdate!: Float64Array;
-  private recordRevokedAt!: Float64Array;
-  private recordCode!: Uint8Array;
-  private recordReason!: Int8Array;
-  private recordEtag!: Uint8Array;
-  private recordEtagReady!: Uint8Array;
+  private f64!: Float64Array;
+  private u32!: Uint32Array;
+  private i32!: Int32Array;
+  private u8!: Uint8Array;
 
-  // The index: slot -> record id, EMPTY or TOMBSTONE.
+  /** The index: per slot, [record id or EMPTY or TOMBSTONE, hash of its key] (a probe reads no record until the hash matches). */
   private slots!: Int32Array;
   private mask = 0;
   private usedSlots = 0;
   private entries = 0;
 
-  /** The key being looked up: serial magnitude, left-aligned, an odd number of hex digits left-padded with 0. */
+  /** The key being looked up: serial magnitude octets (an odd number of hex digits left-padded with 0). */
   private readonly key = new Uint8Array(MAX_SERIAL_OCTETS);
 
   constructor(private readonly maxBytes: number) {
@@ -121,8 +134,8 @@ export class OcspResponseCache {
     if (nibbles < 0) return undefined;
     const slot = this.find(table, nibbles, this.hashKey(table, nibbles));
     if (slot < 0) return undefined;
-    const id = this.slots[slot];
-    if (this.recordNextUpdate[id] - marginMs <= nowMs) return undefined;
+    const id = this.slots[2 * slot];
+    if (this.f64[id * F64_PER_RECORD + F64_NEXT_UPDATE] - marginMs <= nowMs) return undefined;
     return this.viewOf(id);
   }
 
@@ -133,34 +146,39 @@ export class OcspResponseCache {
     const table = this.tableIdOf(caId, algorithm);
     const hash = this.hashKey(table, nibbles);
     let slot = this.find(table, nibbles, hash);
-    if (slot >= 0 && !force && this.recordThisUpdate[this.slots[slot]] > entry.thisUpdate) return;
+    if (slot >= 0 && !force && this.f64[this.slots[2 * slot] * F64_PER_RECORD + F64_THIS_UPDATE] > entry.thisUpdate) return;
 
     const slab = this.append(entry.der); // may evict the oldest slabs, this key's entry among them
     slot = this.find(table, nibbles, hash);
     let id: number;
     if (slot >= 0) {
-      id = this.slots[slot];
+      id = this.slots[2 * slot];
     } else {
       id = this.newRecord();
       this.reserveSlot();
       slot = this.freeSlot(hash);
-      if (this.slots[slot] === EMPTY) this.usedSlots++;
-      this.slots[slot] = id;
+      if (this.slots[2 * slot] === EMPTY) this.usedSlots++;
+      this.slots[2 * slot] = id;
+      this.slots[2 * slot + 1] = hash;
       this.entries++;
-      this.recordTable[id] = table;
-      this.recordNibbles[id] = nibbles;
-      this.recordHash[id] = hash;
-      this.recordKey.set(this.key.subarray(0, (nibbles + 1) >> 1), id * MAX_SERIAL_OCTETS);
+      const at = id * RECORD_OCTETS;
+      this.u8[at + U8_TABLE] = table;
+      this.u8[at + U8_NIBBLES] = nibbles;
+      this.i32[id * U32_PER_RECORD + I32_HASH] = hash;
+      this.u8.set(this.key.subarray(0, (nibbles + 1) >> 1), at + U8_KEY);
     }
-    this.recordSlab[id] = slab.seq;
-    this.recordOffset[id] = slab.used - entry.der.length;
-    this.recordLength[id] = entry.der.length;
-    this.recordThisUpdate[id] = entry.thisUpdate;
-    this.recordNextUpdate[id] = entry.nextUpdate;
-    this.recordCode[id] = entry.status.code;
-    this.recordRevokedAt[id] = entry.status.revokedAt;
-    this.recordReason[id] = entry.status.reason;
-    this.recordEtagReady[id] = 0;
+    const f = id * F64_PER_RECORD;
+    this.f64[f + F64_THIS_UPDATE] = entry.thisUpdate;
+    this.f64[f + F64_NEXT_UPDATE] = entry.nextUpdate;
+    this.f64[f + F64_REVOKED_AT] = entry.status.revokedAt;
+    const w = id * U32_PER_RECORD;
+    this.i32[w + I32_SLAB] = slab.seq;
+    this.u32[w + U32_OFFSET] = slab.used - entry.der.length;
+    this.u32[w + U32_LENGTH] = entry.der.length;
+    const at = id * RECORD_OCTETS;
+    this.u8[at + U8_CODE] = entry.status.code;
+    this.u8[at + U8_REASON] = entry.status.reason < 0 ? 0xff : entry.status.reason;
+    this.u8[at + U8_ETAG_READY] = 0;
     if (slab.count === slab.records.length) slab.records = grown(slab.records, slab.records.length * 2);
     slab.records[slab.count++] = id;
     // Growing the index may have taken the budget: drop old slabs, never the one just written.
@@ -190,22 +208,23 @@ export class OcspResponseCache {
     return this.maxBytes;
   }
 
-  /** Bytes held: the slabs (whole) and the index arrays. */
+  /** Bytes held: the slabs (whole) and the index. */
   get byteSize(): number {
-    return this.heldSlabBytes + this.indexBytes();
+    return this.heldSlabBytes + this.recordCapacity * RECORD_OCTETS + this.slots.byteLength;
   }
 
   /** The strong ETag of the entry `id` as of (`seq`, `offset`), from its digest computed once (RFC 5019 §6.2). */
   etagOf(id: number, seq: number, offset: number, der: Buffer): string {
-    const at = id * ETAG_OCTETS;
-    if (this.recordSlab[id] !== seq || this.recordOffset[id] !== offset) {
+    const w = id * U32_PER_RECORD;
+    if (this.i32[w + I32_SLAB] !== seq || this.u32[w + U32_OFFSET] !== offset) {
       return `"${createHash('sha1').update(der).digest('base64url')}"`; // replaced since: nothing to remember it in
     }
-    if (this.recordEtagReady[id] === 0) {
-      this.recordEtag.set(createHash('sha1').update(der).digest(), at);
-      this.recordEtagReady[id] = 1;
+    const at = id * RECORD_OCTETS;
+    if (this.u8[at + U8_ETAG_READY] === 0) {
+      this.u8.set(createHash('sha1').update(der).digest(), at + U8_ETAG);
+      this.u8[at + U8_ETAG_READY] = 1;
     }
-    return `"${Buffer.from(this.recordEtag.buffer, this.recordEtag.byteOffset + at, ETAG_OCTETS).toString('base64url')}"`;
+    return `"${Buffer.from(this.u8.buffer, at + U8_ETAG, ETAG_OCTETS).toString('base64url')}"`;
   }
 
   private reset(): void {
@@ -217,15 +236,10 @@ export class OcspResponseCache {
     this.nextRecord = 0;
     this.freeRecord = -1;
     this.growRecords(INITIAL_RECORDS);
-    this.slots = new Int32Array(INITIAL_RECORDS * 2).fill(EMPTY);
-    this.mask = this.slots.length - 1;
+    this.slots = new Int32Array(INITIAL_RECORDS * 2 * 2).fill(EMPTY);
+    this.mask = INITIAL_RECORDS * 2 - 1;
     this.usedSlots = 0;
     this.entries = 0;
-  }
-
-  private indexBytes(): number {
-    // Per record: table 1, nibbles 1, key 32, hash 4, slab 4, offset 4, length 4, times 3 x 8, code 1, reason 1, ETag 20, ready 1.
-    return this.recordCapacity * (MAX_SERIAL_OCTETS + ETAG_OCTETS + 69) + this.slots.byteLength;
   }
 
   private tableIdOf(caId: string, algorithm: CertIdHashAlgorithm): number {
@@ -274,54 +288,55 @@ export class OcspResponseCache {
     const mask = this.mask;
     const octets = (nibbles + 1) >> 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const id = slots[slot];
+      const id = slots[2 * slot];
       if (id === EMPTY) return -1;
-      if (id >= 0 && this.recordHash[id] === hash && this.recordTable[id] === table && this.recordNibbles[id] === nibbles && this.sameKey(id, octets)) {
-        return slot;
-      }
+      if (id >= 0 && slots[2 * slot + 1] === hash && this.sameKey(id, table, nibbles, octets)) return slot;
     }
   }
 
-  private sameKey(id: number, octets: number): boolean {
-    const stored = this.recordKey;
+  private sameKey(id: number, table: number, nibbles: number, octets: number): boolean {
+    const u8 = this.u8;
+    const at = id * RECORD_OCTETS;
+    if (u8[at + U8_TABLE] !== table || u8[at + U8_NIBBLES] !== nibbles) return false;
     const key = this.key;
-    const base = id * MAX_SERIAL_OCTETS;
-    for (let i = 0; i < octets; i++) if (stored[base + i] !== key[i]) return false;
+    for (let i = 0; i < octets; i++) if (u8[at + U8_KEY + i] !== key[i]) return false;
     return true;
   }
 
   /** The first empty or tombstone slot on `hash`'s probe sequence (the key is known to be absent). */
   private freeSlot(hash: number): number {
     let slot = hash & this.mask;
-    while (this.slots[slot] >= 0) slot = (slot + 1) & this.mask;
+    while (this.slots[2 * slot] >= 0) slot = (slot + 1) & this.mask;
     return slot;
   }
 
   /** Makes room for one more slot in use: a rehash, at twice the capacity when live entries need it. */
   private reserveSlot(): void {
-    const capacity = this.slots.length;
+    const capacity = this.mask + 1;
     if (this.usedSlots + 1 <= capacity * MAX_LOAD) return;
     this.rehash(this.entries + 1 > capacity * (MAX_LOAD / 2) ? capacity * 2 : capacity);
   }
 
   private rehash(capacity: number): void {
     const old = this.slots;
-    this.slots = new Int32Array(capacity).fill(EMPTY);
-    this.mask = capacity - 1;
-    for (const id of old) {
-      if (id < 0) continue;
-      let slot = this.recordHash[id] & this.mask;
-      while (this.slots[slot] !== EMPTY) slot = (slot + 1) & this.mask;
-      this.slots[slot] = id;
+    const slots = (this.slots = new Int32Array(capacity * 2).fill(EMPTY));
+    const mask = (this.mask = capacity - 1);
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i] < 0) continue;
+      let slot = old[i + 1] & mask;
+      while (slots[2 * slot] !== EMPTY) slot = (slot + 1) & mask;
+      slots[2 * slot] = old[i];
+      slots[2 * slot + 1] = old[i + 1];
     }
     this.usedSlots = this.entries;
   }
 
   private remove(slot: number): void {
-    const id = this.slots[slot];
-    this.slots[slot] = TOMBSTONE;
-    this.recordSlab[id] = -1;
-    this.recordOffset[id] = this.freeRecord;
+    const id = this.slots[2 * slot];
+    this.slots[2 * slot] = TOMBSTONE;
+    const w = id * U32_PER_RECORD;
+    this.i32[w + I32_SLAB] = -1;
+    this.u32[w + U32_OFFSET] = this.freeRecord + 1;
     this.freeRecord = id;
     this.entries--;
   }
@@ -329,7 +344,7 @@ export class OcspResponseCache {
   private newRecord(): number {
     if (this.freeRecord >= 0) {
       const id = this.freeRecord;
-      this.freeRecord = this.recordOffset[id] === 0xffffffff ? -1 : this.recordOffset[id];
+      this.freeRecord = this.u32[id * U32_PER_RECORD + U32_OFFSET] - 1;
       return id;
     }
     if (this.nextRecord === this.recordCapacity) this.growRecords(this.recordCapacity * 2);
@@ -337,21 +352,13 @@ export class OcspResponseCache {
   }
 
   private growRecords(capacity: number): void {
-    const fresh = this.recordCapacity === 0;
-    this.recordTable = fresh ? new Uint8Array(capacity) : grown(this.recordTable, capacity);
-    this.recordNibbles = fresh ? new Uint8Array(capacity) : grown(this.recordNibbles, capacity);
-    this.recordKey = fresh ? new Uint8Array(capacity * MAX_SERIAL_OCTETS) : grown(this.recordKey, capacity * MAX_SERIAL_OCTETS);
-    this.recordHash = fresh ? new Int32Array(capacity) : grown(this.recordHash, capacity);
-    this.recordSlab = fresh ? new Int32Array(capacity) : grown(this.recordSlab, capacity);
-    this.recordOffset = fresh ? new Uint32Array(capacity) : grown(this.recordOffset, capacity);
-    this.recordLength = fresh ? new Uint32Array(capacity) : grown(this.recordLength, capacity);
-    this.recordThisUpdate = fresh ? new Float64Array(capacity) : grown(this.recordThisUpdate, capacity);
-    this.recordNextUpdate = fresh ? new Float64Array(capacity) : grown(this.recordNextUpdate, capacity);
-    this.recordRevokedAt = fresh ? new Float64Array(capacity) : grown(this.recordRevokedAt, capacity);
-    this.recordCode = fresh ? new Uint8Array(capacity) : grown(this.recordCode, capacity);
-    this.recordReason = fresh ? new Int8Array(capacity) : grown(this.recordReason, capacity);
-    this.recordEtag = fresh ? new Uint8Array(capacity * ETAG_OCTETS) : grown(this.recordEtag, capacity * ETAG_OCTETS);
-    this.recordEtagReady = fresh ? new Uint8Array(capacity) : grown(this.recordEtagReady, capacity);
+    const records = new ArrayBuffer(capacity * RECORD_OCTETS);
+    const u8 = new Uint8Array(records);
+    if (this.recordCapacity > 0) u8.set(this.u8.subarray(0, this.recordCapacity * RECORD_OCTETS));
+    this.u8 = u8;
+    this.f64 = new Float64Array(records);
+    this.u32 = new Uint32Array(records);
+    this.i32 = new Int32Array(records);
     this.recordCapacity = capacity;
   }
 
@@ -377,24 +384,28 @@ export class OcspResponseCache {
     this.heldSlabBytes -= slab.bytes.length;
     for (let i = 0; i < slab.count; i++) {
       const id = slab.records[i];
-      if (this.recordSlab[id] !== slab.seq) continue; // since replaced, deleted or reused elsewhere
-      let slot = this.recordHash[id] & this.mask;
-      while (this.slots[slot] !== id) slot = (slot + 1) & this.mask;
+      const w = id * U32_PER_RECORD;
+      if (this.i32[w + I32_SLAB] !== slab.seq) continue; // since replaced, deleted or reused elsewhere
+      let slot = this.i32[w + I32_HASH] & this.mask;
+      while (this.slots[2 * slot] !== id) slot = (slot + 1) & this.mask;
       this.remove(slot);
     }
   }
 
   private viewOf(id: number): CachedResponse {
-    const seq = this.recordSlab[id];
+    const w = id * U32_PER_RECORD;
+    const f = id * F64_PER_RECORD;
+    const at = id * RECORD_OCTETS;
+    const seq = this.i32[w + I32_SLAB];
+    const offset = this.u32[w + U32_OFFSET];
     const slab = this.slabs[seq - this.slabs[0].seq];
-    const offset = this.recordOffset[id];
-    const code = this.recordCode[id];
-    const status =
-      code === 0 ? GOOD : code === 2 ? UNKNOWN : { code: 1 as const, revokedAt: this.recordRevokedAt[id], reason: this.recordReason[id] };
+    const code = this.u8[at + U8_CODE];
+    const reason = this.u8[at + U8_REASON];
+    const status = code === 0 ? GOOD : code === 2 ? UNKNOWN : { code: 1 as const, revokedAt: this.f64[f + F64_REVOKED_AT], reason: reason === 0xff ? -1 : reason };
     return new CachedResponseView(
-      slab.bytes.subarray(offset, offset + this.recordLength[id]),
-      this.recordThisUpdate[id],
-      this.recordNextUpdate[id],
+      slab.bytes.subarray(offset, offset + this.u32[w + U32_LENGTH]),
+      this.f64[f + F64_THIS_UPDATE],
+      this.f64[f + F64_NEXT_UPDATE],
       status,
       this,
       id,
@@ -422,9 +433,9 @@ class CachedResponseView implements CachedResponse {
   }
 }
 
-function grown<T extends Uint8Array | Int8Array | Int32Array | Uint32Array | Float64Array>(array: T, length: number): T {
-  const copy = new (array.constructor as new (length: number) => T)(length);
-  copy.set(array as never);
+function grown(array: Int32Array, length: number): Int32Array {
+  const copy = new Int32Array(length);
+  copy.set(array);
   return copy;
 }
 
