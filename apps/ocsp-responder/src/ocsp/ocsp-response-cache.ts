@@ -347,7 +347,8 @@ export class OcspResponseCache {
       this.freeRecord = this.u32[id * U32_PER_RECORD + U32_OFFSET] - 1;
       return id;
     }
-    if (this.nextRecord === this.recordCapacity) this.growRecords(this.recordCapacity * 2);
+    // x1.5, not x2: the spare records count against the budget (at most a third of the records' bytes).
+    if (this.nextRecord === this.recordCapacity) this.growRecords(Math.ceil((this.recordCapacity * 1.5) / 64) * 64);
     return this.nextRecord++;
   }
 
