@@ -105,9 +105,8 @@ export function registerOcspRoutes(
       const nowMs = now().getTime();
       const maxAge = Math.max(0, Math.floor((entry.nextUpdate - nowMs) / 1000));
       reply.header('cache-control', `max-age=${maxAge}, public, no-transform, must-revalidate`);
-      const dates = (entry.httpDates ??= [new Date(entry.thisUpdate).toUTCString(), new Date(entry.nextUpdate).toUTCString()]);
-      reply.header('last-modified', dates[0]);
-      reply.header('expires', dates[1]);
+      reply.header('last-modified', httpDate(entry.thisUpdate));
+      reply.header('expires', httpDate(entry.nextUpdate));
       reply.header('etag', OcspResponder.etagOf(entry));
     } else {
       // Nonced and error responses are for one request only.
@@ -119,6 +118,25 @@ export function registerOcspRoutes(
 }
 
 const EMPTY_MALFORMED = Uint8Array.of(0x30, 0x03, 0x0a, 0x01, 0x01);
+
+/**
+ * HTTP dates (RFC 9110 §5.6.7, whole seconds) by the second: pre-signed
+ * responses share a few thousand distinct thisUpdate/nextUpdate values, so a
+ * small bounded map replaces a pair of strings kept per cached entry.
+ */
+const httpDates = new Map<number, string>();
+const MAX_HTTP_DATES = 8192;
+
+export function httpDate(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  let text = httpDates.get(second);
+  if (text === undefined) {
+    if (httpDates.size >= MAX_HTTP_DATES) httpDates.clear();
+    text = new Date(second * 1000).toUTCString();
+    httpDates.set(second, text);
+  }
+  return text;
+}
 
 /**
  * The DER of an RFC 5019 §5 GET: `/ocsp/[<ca>/]<url-encoded base64>`.

@@ -1,7 +1,6 @@
 import { OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED } from '@moica/pki';
 import { LiveSigningBudget } from './live-signing-budget';
 import { decodeGetPath } from './ocsp-http';
-import { OcspResponseCache } from './ocsp-response-cache';
 import { CA_ID, HOUR, createResponderFixture } from './testing/responder-fixture';
 
 const GOOD = 0x1001n;
@@ -172,32 +171,6 @@ describe('LiveSigningBudget', () => {
     now += 100; // 10 tokens
     expect(budget.take('optional')).toBe(false);
     expect(budget.take('needed')).toBe(true);
-  });
-});
-
-describe('OcspResponseCache', () => {
-  const entry = (size: number, nextUpdate = 10_000) => ({
-    der: Buffer.alloc(size),
-    thisUpdate: 0,
-    nextUpdate,
-    status: { code: 0 as const, revokedAt: 0, reason: -1 },
-  });
-
-  it('never returns an entry at or after its nextUpdate (minus a margin)', () => {
-    const cache = new OcspResponseCache(1 << 20);
-    cache.set('ca', 'sha1', '01', entry(10));
-    expect(cache.get('ca', 'sha1', '01', 9_999)).toBeDefined();
-    expect(cache.get('ca', 'sha1', '01', 10_000)).toBeUndefined();
-    expect(cache.get('ca', 'sha1', '01', 9_000, 1_000)).toBeUndefined();
-    expect(cache.get('ca', 'sha256', '01', 0)).toBeUndefined();
-  });
-
-  it('stays within its byte budget, dropping the oldest first', () => {
-    const cache = new OcspResponseCache(100 * 1200);
-    for (let i = 0; i < 1000; i++) cache.set('ca', 'sha1', i.toString(16), entry(1000));
-    expect(cache.byteSize).toBeLessThanOrEqual(100 * 1200);
-    expect(cache.get('ca', 'sha1', (999).toString(16), 0)).toBeDefined();
-    expect(cache.get('ca', 'sha1', '0', 0)).toBeUndefined();
   });
 });
 
