@@ -72,6 +72,14 @@ describeWithReplication('scale-out: primary + streaming replica, responder on th
       ),
     );
     expect(requests.map((response) => response.status)).toEqual([202, 202, 202]);
+    // Requests made in the same millisecond share a slot and so one publication per kind (by design:
+    // crl_publication is unique per CA, kind and slot), so count the publications the answers name.
+    const named = new Set<string>();
+    for (const response of requests) {
+      const body = (await response.json()) as { publications: { id: string }[] };
+      for (const publication of body.publications) named.add(publication.id);
+    }
+    expect(named.size).toBeGreaterThanOrEqual(2);
     await eventually(async () => {
       const { rows } = await cluster.primary.query(`SELECT 1 FROM crl_publication WHERE state <> 'published'`);
       return rows.length === 0;
@@ -82,9 +90,10 @@ describeWithReplication('scale-out: primary + streaming replica, responder on th
     expect(scopes.rows.length).toBeGreaterThan(0);
     expect(scopes.rows.every((row) => row.times === 1)).toBe(true);
     const publications = await cluster.primary.query<{ crls: number }>(
-      `SELECT count(c.id)::int AS crls FROM crl_publication p LEFT JOIN published_crl c ON c.publication_id = p.id GROUP BY p.id`,
+      `SELECT count(c.id)::int AS crls FROM crl_publication p LEFT JOIN published_crl c ON c.publication_id = p.id WHERE p.id = ANY($1::uuid[]) GROUP BY p.id`,
+      [[...named]],
     );
-    expect(publications.rows.length).toBeGreaterThanOrEqual(6);
+    expect(publications.rows.length).toBe(named.size);
     expect(publications.rows.every((row) => row.crls >= 1)).toBe(true);
     const numbers = await cluster.primary.query<{ n: string }>(`SELECT crl_number::text AS n FROM published_crl WHERE ca_id = $1 ORDER BY created_at, crl_number`, [
       cluster.issuingCaId,
