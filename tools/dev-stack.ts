@@ -25,6 +25,8 @@ import { startEmbeddedPostgres } from './embedded-postgres';
 import { startEcpaySimulator } from './ecpay-simulator';
 
 const ROOT = resolve(__dirname, '..', '..');
+/** glibc >= 2.35 asks for transparent huge pages on the malloc'd slabs of the OCSP cache (a TLB miss per answer otherwise). */
+const OCSP_GLIBC_TUNABLES = [process.env.GLIBC_TUNABLES, 'glibc.malloc.hugetlb=1'].filter(Boolean).join(':');
 
 interface DevSecrets {
   SOFTWARE_KEY_PASSPHRASE: string;
@@ -159,7 +161,9 @@ async function main(): Promise<void> {
     ['ocsp-responder', 'apps/ocsp-responder/src/main.js'],
     ['worker', 'apps/ca-api/src/worker.js'],
   ] as const) {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The responder's cache slabs on transparent huge pages (docs/ocsp.md "Huge pages"); glibc reads this at start.
+    const childEnv = name === 'ocsp-responder' ? { ...env, GLIBC_TUNABLES: OCSP_GLIBC_TUNABLES } : env;
+    const child = spawn(process.execPath, [join(ROOT, 'dist', entry)], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     const prefix = (chunk: Buffer) =>
       String(chunk)
         .split('\n')

@@ -29,7 +29,7 @@ node dist/bench/ocsp/make-requests.js "$KEYS/dev-issuing-ca.crt.pem" "$KEYS/seri
 head -1 "$KEYS/requests.hex" | xxd -r -p > "$KEYS/one-request.der"
 
 # Our responder, warmed up (the whole data set in its cache).
-env DATABASE_URL="$DB" OCSP_PORT=$OURS_PORT HOST=127.0.0.1 LOG_LEVEL=info NODE_ENV=production \
+env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 DATABASE_URL="$DB" OCSP_PORT=$OURS_PORT HOST=127.0.0.1 LOG_LEVEL=info NODE_ENV=production \
   PII_ENCRYPTION_KEY="$(head -c32 /dev/zero | base64)" PII_HMAC_KEY="$(head -c32 /dev/zero | tr '\0' '\1' | base64)" \
   SOFTWARE_KEY_PASSPHRASE=bench-ocsp-passphrase OCSP_CACHE_MAX_MB="${OCSP_CACHE_MAX_MB:-4096}" \
   node --max-old-space-size=8192 dist/apps/ocsp-responder/src/main.js > "$KEYS/responder.log" 2>&1 &
@@ -41,7 +41,7 @@ echo "# responder RSS after warm-up: $(( $(awk '/VmRSS/ {print $2}' /proc/$OURS_
 # The static bound: one real response, always the same.
 curl -s -X POST -H 'content-type: application/ocsp-request' --data-binary @"$KEYS/one-request.der" \
   "http://127.0.0.1:$OURS_PORT/ocsp" -o "$KEYS/one-response.der"
-node dist/bench/ocsp/static-server.js $STATIC_PORT "$KEYS/one-response.der" > /dev/null 2>&1 &
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1 node dist/bench/ocsp/static-server.js $STATIC_PORT "$KEYS/one-response.der" > /dev/null 2>&1 &
 PIDS+=($!); STATIC_PID=$!
 until curl -s -o /dev/null -X POST -H 'content-type: application/ocsp-request' --data-binary @"$KEYS/one-request.der" "http://127.0.0.1:$STATIC_PORT/ocsp"; do sleep 0.5; done
 
