@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import { OcspResponseCache, type CachedResponse, type CachedStatus } from './ocsp-response-cache';
+import { OCSP_TRY_LATER, OcspResponseBuilder, encodeCertId, encodeSingleResponse } from '@moica/pki';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { createTestPki, type TestPki } from '../../../../libs/pki/src/revocation/testing/test-pki';
+import { OcspResponseCache, certsFieldStart, type CachedResponse, type CachedStatus } from './ocsp-response-cache';
 
 const GOOD: CachedStatus = { code: 0, revokedAt: 0, reason: -1 };
 
@@ -261,5 +265,121 @@ describe('OcspResponseCache', () => {
     expect(tagOf(cache.get('ca', 'sha1', '1', 0))).toBe(9);
     expect(cache.size).toBe(1);
     expect(cache.maxBytesValue).toBe(1 << 20);
+  });
+});
+
+describe('OcspResponseCache: the responder certificate kept once', () => {
+  let pki: TestPki;
+  let other: TestPki;
+  const signed: Buffer[] = [];
+  const otherSigned: Buffer[] = [];
+
+  async function sign(on: TestPki, serial: bigint): Promise<Buffer> {
+    const builder = new OcspResponseBuilder({ signer: on.responderSigner, signerCertificateDer: on.responderCertificateDer });
+    const thisUpdate = new Date('2026-03-01T00:00:00Z');
+    const single = encodeSingleResponse({
+      certIdDer: encodeCertId(on.issuer, 'sha1', serial),
+      certStatus: { status: 'good' },
+      thisUpdate,
+      nextUpdate: new Date('2026-03-02T00:00:00Z'),
+    });
+    return Buffer.from(await builder.build({ producedAt: thisUpdate, singleResponses: [single] }));
+  }
+
+  beforeAll(async () => {
+    pki = await createTestPki();
+    other = await createTestPki();
+    for (let i = 1; i <= 40; i++) signed.push(await sign(pki, BigInt(i)));
+    for (let i = 1; i <= 3; i++) otherSigned.push(await sign(other, BigInt(i)));
+  });
+
+  it('finds where the certs field starts, as pkijs reads the response', () => {
+    for (const der of [signed[0], otherSigned[0]]) {
+      const response = pkijs.OCSPResponse.fromBER(der);
+      const basic = pkijs.BasicOCSPResponse.fromBER(response.responseBytes!.response.valueBlock.valueHexView);
+      const start = certsFieldStart(der);
+      expect(start).toBeGreaterThan(0);
+      // What precedes ends with the signature's bits; what follows is [0] { SEQUENCE OF Certificate } with the responder's.
+      expect(der.subarray(start - basic.signature.valueBlock.valueHexView.length, start)).toEqual(Buffer.from(basic.signature.valueBlock.valueHexView));
+      const tail = asn1js.fromBER(der.subarray(start));
+      expect(tail.offset).toBe(der.length - start);
+      expect(tail.result.idBlock.tagClass).toBe(3); // context-specific
+      expect(tail.result.idBlock.tagNumber).toBe(0);
+      expect(basic.certs).toHaveLength(1);
+      const certificate = Buffer.from(basic.certs![0].toSchema().toBER());
+      const signerDer = der === signed[0] ? pki.responderCertificateDer : other.responderCertificateDer;
+      expect(certificate).toEqual(Buffer.from(signerDer));
+      expect(der.subarray(der.length - certificate.length)).toEqual(certificate);
+    }
+  });
+
+  it('keeps anything else whole: error responses, truncated or padded DER, no certs field', () => {
+    const der = signed[0];
+    expect(certsFieldStart(OCSP_TRY_LATER)).toBe(-1);
+    expect(certsFieldStart(der.subarray(0, der.length - 1))).toBe(-1);
+    expect(certsFieldStart(Buffer.concat([der, Buffer.of(0)]))).toBe(-1);
+    expect(certsFieldStart(der.subarray(0, 1))).toBe(-1);
+    expect(certsFieldStart(new Uint8Array(0))).toBe(-1);
+    // The same response without its certs field (lengths rewritten): nothing to share.
+    const start = certsFieldStart(der);
+    const response = pkijs.OCSPResponse.fromBER(der);
+    const basic = pkijs.BasicOCSPResponse.fromBER(response.responseBytes!.response.valueBlock.valueHexView);
+    delete basic.certs;
+    response.responseBytes!.response = new asn1js.OctetString({ valueHex: basic.toSchema().toBER() });
+    const bare = Buffer.from(response.toSchema().toBER());
+    expect(bare.length).toBeLessThan(start + 10);
+    expect(certsFieldStart(bare)).toBe(-1);
+    const cache = new OcspResponseCache(1 << 20);
+    cache.set('ca', 'sha1', '01', { der: bare, thisUpdate: 0, nextUpdate: 10_000, status: GOOD });
+    expect(cache.get('ca', 'sha1', '01', 0)!.der).toEqual(bare);
+  });
+
+  it('gives back every response octet for octet, with the ETag of the whole', () => {
+    const cache = new OcspResponseCache(64 << 20);
+    signed.forEach((der, i) => cache.set('ca', 'sha1', (i + 1).toString(16), { der, thisUpdate: 0, nextUpdate: 10_000, status: GOOD }));
+    signed.forEach((der, i) => {
+      const entry = cache.get('ca', 'sha1', (i + 1).toString(16), 0)!;
+      expect(entry.der).toEqual(der);
+      expect(entry.etag).toBe(`"${createHash('sha1').update(der).digest('base64url')}"`);
+    });
+  });
+
+  it('holds within its budget entries whose whole responses would not fit', () => {
+    const budget = 4 << 20;
+    const cache = new OcspResponseCache(budget);
+    const keys = 5000;
+    for (let i = 0; i < keys; i++) cache.set('ca', 'sha1', (i + 1).toString(16), { der: signed[i % signed.length], thisUpdate: 0, nextUpdate: 10_000, status: GOOD });
+    const whole = Array.from({ length: keys }, (_, i) => signed[i % signed.length].length).reduce((sum, length) => sum + length, 0);
+    expect(whole).toBeGreaterThan(budget); // kept whole, some would have been evicted
+    expect(cache.size).toBe(keys);
+    expect(cache.byteSize).toBeLessThanOrEqual(budget);
+    for (const i of [0, 1, 2500, keys - 1]) expect(cache.get('ca', 'sha1', (i + 1).toString(16), 0)!.der).toEqual(signed[i % signed.length]);
+  });
+
+  it('keeps one shared end per responder certificate, and entries of both come back right', () => {
+    const cache = new OcspResponseCache(1 << 20);
+    cache.set('a', 'sha1', '01', { der: signed[0], thisUpdate: 0, nextUpdate: 10_000, status: GOOD });
+    cache.set('b', 'sha1', '01', { der: otherSigned[0], thisUpdate: 0, nextUpdate: 10_000, status: GOOD });
+    cache.set('a', 'sha1', '02', { der: signed[1], thisUpdate: 0, nextUpdate: 10_000, status: GOOD });
+    cache.set('b', 'sha1', '02', { der: otherSigned[1], thisUpdate: 0, nextUpdate: 10_000, status: GOOD });
+    expect(cache.get('a', 'sha1', '01', 0)!.der).toEqual(signed[0]);
+    expect(cache.get('b', 'sha1', '01', 0)!.der).toEqual(otherSigned[0]);
+    expect(cache.get('a', 'sha1', '02', 0)!.der).toEqual(signed[1]);
+    expect(cache.get('b', 'sha1', '02', 0)!.der).toEqual(otherSigned[1]);
+    cache.clear();
+    cache.set('b', 'sha1', '03', { der: otherSigned[2], thisUpdate: 0, nextUpdate: 10_000, status: GOOD });
+    expect(cache.get('b', 'sha1', '03', 0)!.der).toEqual(otherSigned[2]);
+  });
+
+  it('keeps responses whole once 16 different certificates are shared, and still answers them', () => {
+    const cache = new OcspResponseCache(4 << 20);
+    // 20 variants of the same response with a different last octet in the certificate's signature.
+    const variants = Array.from({ length: 20 }, (_, i) => {
+      const der = Buffer.from(signed[0]);
+      der[der.length - 1] ^= i + 1;
+      return der;
+    });
+    variants.forEach((der, i) => cache.set('ca', 'sha1', (i + 1).toString(16), { der, thisUpdate: 0, nextUpdate: 10_000, status: GOOD }));
+    variants.forEach((der, i) => expect(cache.get('ca', 'sha1', (i + 1).toString(16), 0)!.der).toEqual(der));
   });
 });

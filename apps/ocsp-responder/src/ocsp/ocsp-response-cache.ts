@@ -58,6 +58,10 @@ const U8_REASON = 43; // CRLReason code, 0xff for none
 const U8_ETAG_READY = 44;
 const U8_KEY = 45; // MAX_SERIAL_OCTETS
 const U8_ETAG = U8_KEY + MAX_SERIAL_OCTETS; // ETAG_OCTETS, ends at 97
+const U8_TAIL = 97; // index into `tails` of the shared end of the DER, NO_TAIL for none
+const NO_TAIL = 0xff;
+/** Distinct shared ends kept (one per responder certificate in use: a rotation adds one); beyond, responses are kept whole. */
+const MAX_TAILS = 16;
 
 const GOOD: CachedStatus = Object.freeze({ code: 0, revokedAt: 0, reason: -1 });
 const UNKNOWN: CachedStatus = Object.freeze({ code: 2, revokedAt: 0, reason: -1 });
@@ -100,6 +104,13 @@ export class OcspResponseCache {
   private tables = 0;
 
   private slabs: Slab[] = [];
+  /**
+   * The shared ends of responses: the `certs` field of a BasicOCSPResponse
+   * (the delegated responder's certificate), the same octets in every
+   * response that responder signs, kept once here instead of in every entry.
+   */
+  private tails: Buffer[] = [];
+  private tailBytes = 0;
   private nextSlabSeq = 0;
   private heldSlabBytes = 0;
 
@@ -148,7 +159,9 @@ export class OcspResponseCache {
     let slot = this.find(table, nibbles, hash);
     if (slot >= 0 && !force && this.f64[this.slots[2 * slot] * F64_PER_RECORD + F64_THIS_UPDATE] > entry.thisUpdate) return;
 
-    const slab = this.append(entry.der); // may evict the oldest slabs, this key's entry among them
+    const tail = this.tailOf(entry.der);
+    const stored = tail === NO_TAIL ? entry.der : entry.der.subarray(0, entry.der.length - this.tails[tail].length);
+    const slab = this.append(stored); // may evict the oldest slabs, this key's entry among them
     slot = this.find(table, nibbles, hash);
     let id: number;
     if (slot >= 0) {
@@ -173,9 +186,10 @@ export class OcspResponseCache {
     this.f64[f + F64_REVOKED_AT] = entry.status.revokedAt;
     const w = id * U32_PER_RECORD;
     this.i32[w + I32_SLAB] = slab.seq;
-    this.u32[w + U32_OFFSET] = slab.used - entry.der.length;
-    this.u32[w + U32_LENGTH] = entry.der.length;
+    this.u32[w + U32_OFFSET] = slab.used - stored.length;
+    this.u32[w + U32_LENGTH] = stored.length;
     const at = id * RECORD_OCTETS;
+    this.u8[at + U8_TAIL] = tail;
     this.u8[at + U8_CODE] = entry.status.code;
     this.u8[at + U8_REASON] = entry.status.reason < 0 ? 0xff : entry.status.reason;
     this.u8[at + U8_ETAG_READY] = 0;
@@ -210,7 +224,7 @@ export class OcspResponseCache {
 
   /** Bytes held: the slabs (whole) and the index. */
   get byteSize(): number {
-    return this.heldSlabBytes + this.recordCapacity * RECORD_OCTETS + this.slots.byteLength;
+    return this.heldSlabBytes + this.tailBytes + this.recordCapacity * RECORD_OCTETS + this.slots.byteLength;
   }
 
   /** The strong ETag of the entry `id` as of (`seq`, `offset`), from its digest computed once (RFC 5019 §6.2). */
@@ -232,6 +246,8 @@ export class OcspResponseCache {
     this.tables = 0;
     this.slabs = [];
     this.heldSlabBytes = 0;
+    this.tails = [];
+    this.tailBytes = 0;
     this.recordCapacity = 0;
     this.nextRecord = 0;
     this.freeRecord = -1;
@@ -393,6 +409,27 @@ export class OcspResponseCache {
     }
   }
 
+  /**
+   * The index of `der`'s shared end in `tails` (added when new), or NO_TAIL:
+   * the `[0] certs` field that closes a BasicOCSPResponse inside an
+   * OCSPResponse (RFC 6960 §4.2.1), found by walking the DER's headers; any
+   * other shape (an error response, no certificates, a malformed one) is
+   * kept whole. Concatenated back, the octets are exactly those given.
+   */
+  private tailOf(der: Buffer): number {
+    const start = certsFieldStart(der);
+    if (start < 0) return NO_TAIL;
+    const length = der.length - start;
+    for (let i = this.tails.length - 1; i >= 0; i--) {
+      const tail = this.tails[i];
+      if (tail.length === length && der.compare(tail, 0, length, start) === 0) return i;
+    }
+    if (this.tails.length === MAX_TAILS) return NO_TAIL;
+    this.tails.push(Buffer.from(der.subarray(start)));
+    this.tailBytes += length;
+    return this.tails.length - 1;
+  }
+
   private viewOf(id: number): CachedResponse {
     const w = id * U32_PER_RECORD;
     const f = id * F64_PER_RECORD;
@@ -403,8 +440,10 @@ export class OcspResponseCache {
     const code = this.u8[at + U8_CODE];
     const reason = this.u8[at + U8_REASON];
     const status = code === 0 ? GOOD : code === 2 ? UNKNOWN : { code: 1 as const, revokedAt: this.f64[f + F64_REVOKED_AT], reason: reason === 0xff ? -1 : reason };
+    const head = slab.bytes.subarray(offset, offset + this.u32[w + U32_LENGTH]);
+    const tail = this.u8[at + U8_TAIL];
     return new CachedResponseView(
-      slab.bytes.subarray(offset, offset + this.u32[w + U32_LENGTH]),
+      tail === NO_TAIL ? head : Buffer.concat([head, this.tails[tail]], head.length + this.tails[tail].length),
       this.f64[f + F64_THIS_UPDATE],
       this.f64[f + F64_NEXT_UPDATE],
       status,
@@ -432,6 +471,54 @@ class CachedResponseView implements CachedResponse {
   get etag(): string {
     return this.cache.etagOf(this.id, this.seq, this.offset, this.der);
   }
+}
+
+/**
+ * Where the `[0] certs` field of the BasicOCSPResponse in an OCSPResponse
+ * starts, when it is the last field and ends where `der` ends; -1 otherwise.
+ *   OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT SEQUENCE {
+ *     responseType OID, response OCTET STRING (BasicOCSPResponse ::= SEQUENCE {
+ *       tbsResponseData SEQUENCE, signatureAlgorithm SEQUENCE, signature BIT STRING, certs [0] EXPLICIT ... }) } }
+ */
+export function certsFieldStart(der: Uint8Array): number {
+  const at = { offset: 0 };
+  const enter = (tag: number, end: number): number => {
+    if (at.offset >= end || der[at.offset] !== tag) return -1;
+    const contentEnd = contentEndOf(der, at, end);
+    return contentEnd;
+  };
+  const skip = (tag: number, end: number): boolean => {
+    const contentEnd = enter(tag, end);
+    if (contentEnd < 0) return false;
+    at.offset = contentEnd;
+    return true;
+  };
+  const end = der.length;
+  if (enter(0x30, end) !== end) return -1; // OCSPResponse, exactly the whole input
+  if (!skip(0x0a, end)) return -1; // responseStatus
+  const bytesEnd = enter(0xa0, end);
+  if (bytesEnd !== end || enter(0x30, end) !== end) return -1; // responseBytes
+  if (!skip(0x06, end)) return -1; // responseType
+  if (enter(0x04, end) !== end || enter(0x30, end) !== end) return -1; // response, BasicOCSPResponse
+  if (!skip(0x30, end) || !skip(0x30, end) || !skip(0x03, end)) return -1; // tbsResponseData, signatureAlgorithm, signature
+  const start = at.offset;
+  return enter(0xa0, end) === end ? start : -1;
+}
+
+/** Reads the tag's length octets at `at.offset` (DER, definite, at most 4 octets), leaves `at.offset` at the content; returns the content's end, or -1. */
+function contentEndOf(der: Uint8Array, at: { offset: number }, end: number): number {
+  let offset = at.offset + 1;
+  if (offset >= end) return -1;
+  let length = der[offset++];
+  if (length & 0x80) {
+    const octets = length & 0x7f;
+    if (octets === 0 || octets > 4 || offset + octets > end) return -1;
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + der[offset++];
+  }
+  if (offset + length > end) return -1;
+  at.offset = offset;
+  return offset + length;
 }
 
 function grown(array: Int32Array, length: number): Int32Array {
