@@ -89,11 +89,15 @@ export class EnvironmentVariables {
   @Max(100000)
   OCSP_LIVE_SIGNATURES_PER_SECOND: number = 200;
 
-  /** Memory for the OCSP responder's in-memory response cache, in MiB. */
+  /**
+   * Memory for the OCSP responder's in-memory response cache, in MiB: a cap,
+   * not a reservation (slabs are allocated as responses arrive). The default
+   * holds 10,000,000 responses of the development hierarchy (docs/ocsp.md).
+   */
   @IsInt()
   @Min(16)
   @Max(65536)
-  OCSP_CACHE_MAX_MB: number = 2048;
+  OCSP_CACHE_MAX_MB: number = 5120;
 
   /**
    * scrypt cost of user-code hashes, as log2(N) with r=8, p=1: 17 (128 MiB,
