@@ -31,7 +31,7 @@ head -1 "$KEYS/requests.hex" | xxd -r -p > "$KEYS/one-request.der"
 # Our responder, warmed up (the whole data set in its cache).
 env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 DATABASE_URL="$DB" OCSP_PORT=$OURS_PORT HOST=127.0.0.1 LOG_LEVEL=info NODE_ENV=production \
   PII_ENCRYPTION_KEY="$(head -c32 /dev/zero | base64)" PII_HMAC_KEY="$(head -c32 /dev/zero | tr '\0' '\1' | base64)" \
-  SOFTWARE_KEY_PASSPHRASE=bench-ocsp-passphrase OCSP_CACHE_MAX_MB="${OCSP_CACHE_MAX_MB:-4096}" \
+  SOFTWARE_KEY_PASSPHRASE=bench-ocsp-passphrase OCSP_CACHE_MAX_MB="${OCSP_CACHE_MAX_MB:-5120}" \
   node --max-old-space-size=8192 dist/apps/ocsp-responder/src/main.js > "$KEYS/responder.log" 2>&1 &
 PIDS+=($!); OURS_PID=$!
 until curl -s "http://127.0.0.1:$OURS_PORT/metrics" | grep -q '^ocsp_cache_warmed 1'; do sleep 1; kill -0 $OURS_PID; done
