@@ -24,14 +24,18 @@ import { derObjectIdentifier, derPrintableString, derSequence, derSet, derTime, 
 import { IssuanceRequest } from './issuance-request';
 import { CertificateSerial } from './serial-number';
 
+/** countryName RDNs by country code: one per profile in practice, so encoded once. */
+const countryRdns = new Map<string, Uint8Array>();
+
 /** The holder's subject Name (RFC 5280 §4.1.2.6). */
 export function holderSubjectName(country: string, holderName: string, holderNumber: string): Uint8Array {
   const rdn = (oid: string, value: Uint8Array) => derSet(derSequence(derObjectIdentifier(oid), value));
-  return derSequence(
-    rdn(OID.countryName, derPrintableString(country)),
-    rdn(OID.commonName, derUtf8String(holderName)),
-    rdn(OID.serialNumber, derPrintableString(holderNumber)),
-  );
+  let countryRdn = countryRdns.get(country);
+  if (!countryRdn) {
+    countryRdn = rdn(OID.countryName, derPrintableString(country));
+    if (countryRdns.size < 256) countryRdns.set(country, countryRdn);
+  }
+  return derSequence(countryRdn, rdn(OID.commonName, derUtf8String(holderName)), rdn(OID.serialNumber, derPrintableString(holderNumber)));
 }
 
 /**

@@ -7,16 +7,37 @@
 
 /** DER definite length octets (X.690 §8.1.3, §10.1: shortest form). */
 export function derLength(length: number): Uint8Array {
+  const out = new Uint8Array(derLengthSize(length));
+  writeDerLength(out, 0, length);
+  return out;
+}
+
+/** How many octets the DER length of `length` takes. */
+function derLengthSize(length: number): number {
   if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`invalid DER length ${length}`);
-  if (length < 0x80) return Uint8Array.of(length);
-  const octets: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
-  return Uint8Array.of(0x80 | octets.length, ...octets);
+  if (length < 0x80) return 1;
+  let octets = 0;
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets++;
+  return 1 + octets;
+}
+
+/** Writes the DER length at `offset` and returns the offset after it. */
+function writeDerLength(out: Uint8Array, offset: number, length: number): number {
+  const size = derLengthSize(length);
+  if (size === 1) {
+    out[offset] = length;
+    return offset + 1;
+  }
+  out[offset] = 0x80 | (size - 1);
+  for (let i = size - 1, rest = length; i >= 1; i--, rest = Math.floor(rest / 256)) out[offset + i] = rest % 256;
+  return offset + size;
 }
 
 /** Concatenates byte arrays. */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);
@@ -25,10 +46,21 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A tag-length-value with a one-octet tag. */
+/**
+ * A tag-length-value with a one-octet tag, written into one allocation
+ * (issuance builds a few dozen per certificate on its hot path).
+ */
 export function derTlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concatBytes(...content);
-  return concatBytes(Uint8Array.of(tag), derLength(body.length), body);
+  let length = 0;
+  for (const part of content) length += part.length;
+  const out = new Uint8Array(1 + derLengthSize(length) + length);
+  out[0] = tag;
+  let offset = writeDerLength(out, 1, length);
+  for (const part of content) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
 }
 
 /** SEQUENCE (tag 0x30) of already-encoded elements. */

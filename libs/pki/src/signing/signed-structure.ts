@@ -19,6 +19,22 @@ import { SignatureAlgorithm, Signer, SigningError } from './signer';
  * algorithms carry no parameters at all (RFC 5758 §3.2).
  */
 export function algorithmIdentifierDer(signatureAlgorithm: SignatureAlgorithm): Uint8Array {
+  return encodedAlgorithmIdentifier(signatureAlgorithm).slice();
+}
+
+/** The three encodings, built once; shared, so only ever copied into larger encodings. */
+const algorithmIdentifiers = new Map<SignatureAlgorithm, Uint8Array>();
+
+function encodedAlgorithmIdentifier(signatureAlgorithm: SignatureAlgorithm): Uint8Array {
+  let encoded = algorithmIdentifiers.get(signatureAlgorithm);
+  if (!encoded) {
+    encoded = encodeAlgorithmIdentifier(signatureAlgorithm);
+    algorithmIdentifiers.set(signatureAlgorithm, encoded);
+  }
+  return encoded;
+}
+
+function encodeAlgorithmIdentifier(signatureAlgorithm: SignatureAlgorithm): Uint8Array {
   switch (signatureAlgorithm) {
     case 'sha256WithRSAEncryption':
       return derSequence(derObjectIdentifier(OID.sha256WithRSAEncryption), DER_NULL);
@@ -58,7 +74,7 @@ export async function assembleSignedWith(
 ): Promise<Uint8Array> {
   assertSingleSequence(tbsDer, signer.keyLabel);
   const signature = await signer.sign(tbsDer);
-  return derSequence(tbsDer, algorithmIdentifierDer(signer.signatureAlgorithm), derBitString(signature), ...trailing);
+  return derSequence(tbsDer, encodedAlgorithmIdentifier(signer.signatureAlgorithm), derBitString(signature), ...trailing);
 }
 
 /** Splits a signed structure into its TBS bytes, AlgorithmIdentifier DER and signature bytes. */
