@@ -82,6 +82,9 @@ export const NATIONAL_ID = /[A-Z][0-9]{9}|[A-Z][A-D8-9][0-9]{8}/;
 /** Critical extensions allowed in a holder certificate: keyUsage (RFC 5280 §4.2.1.3 SHOULD) and basicConstraints (§4.2.1.9 MAY). */
 const ALLOWED_CRITICAL = new Set<string>([OID.keyUsage, OID.basicConstraints]);
 
+/** The subject of DOMAIN.md: C, CN, serialNumber, one attribute per RDN, in this order. */
+const SUBJECT_ATTRIBUTES = [OID.countryName, OID.commonName, OID.serialNumber].join();
+
 const REQUIRED_EXTENSIONS = [
   OID.authorityKeyIdentifier,
   OID.subjectKeyIdentifier,
@@ -92,6 +95,10 @@ const REQUIRED_EXTENSIONS = [
   OID.freshestCRL,
   OID.authorityInfoAccess,
 ];
+
+/** The extensions a holder certificate has: the required ones, plus subjectAltName when an e-mail was asked for. */
+const EXTENSIONS_WITHOUT_EMAIL: ReadonlySet<string> = new Set(REQUIRED_EXTENSIONS);
+const EXTENSIONS_WITH_EMAIL: ReadonlySet<string> = new Set([...REQUIRED_EXTENSIONS, OID.subjectAltName]);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -167,10 +174,9 @@ export function lintCertificate(tbsDer: Uint8Array, expectations: LintExpectatio
 type Check = (rule: LintRule, body: () => string | undefined) => void;
 
 function checkSubject(tbs: TbsCertificateFields, profile: CertificateProfile, check: Check): void {
-  const expected = [OID.countryName, OID.commonName, OID.serialNumber];
   check('subject-attributes', () => {
     const oids = tbs.subject.map((rdn) => (rdn.length === 1 ? rdn[0].oid : 'multi-valued'));
-    if (oids.join() !== expected.join()) return `subject must be C, CN, serialNumber (one per RDN), found ${oids.join(', ')}`;
+    if (oids.join() !== SUBJECT_ATTRIBUTES) return `subject must be C, CN, serialNumber (one per RDN), found ${oids.join(', ')}`;
     const [country, , number] = tbs.subject.map((rdn) => latin1(rdn[0].value));
     if (country !== profile.country) return `countryName ${country}, expected ${profile.country}`;
     const cn = utf8.decode(tbs.subject[1][0].value);
@@ -232,7 +238,7 @@ function checkExtensions(tbs: TbsCertificateFields, expectations: LintExpectatio
     return duplicates.length ? `duplicated: ${duplicates.map((e) => e.oid).join(', ')} (RFC 5280 §4.2)` : undefined;
   });
   for (const extension of tbs.extensions) if (!byOid.has(extension.oid)) byOid.set(extension.oid, extension);
-  const allowed = new Set<string>([...REQUIRED_EXTENSIONS, ...(expectations.emailRequested ? [OID.subjectAltName] : [])]);
+  const allowed = expectations.emailRequested ? EXTENSIONS_WITH_EMAIL : EXTENSIONS_WITHOUT_EMAIL;
   check('extensions-allowed', () => {
     const missing = [...allowed].filter((oid) => !byOid.has(oid));
     const extra = [...byOid.keys()].filter((oid) => !allowed.has(oid));

@@ -4,10 +4,11 @@
  * a TBSCertificate are exactly what the profile says, with no library
  * defaults in between (STYLE.md, on @peculiar/x509 / PKI.js defaults).
  */
-import { derObjectIdentifier as encodeObjectIdentifier, derTlv } from '../signing/der';
+import { DerNested, derNested, derObjectIdentifier as encodeObjectIdentifier, derTlv } from '../signing/der';
 import { Tag } from './der-reader';
 
-export { concatBytes, DER_NULL, derBitString, derSequence, derTlv, derUnsignedInteger } from '../signing/der';
+export { concatBytes, DER_NULL, derBitString, derNested, derSequence, derTlv, derUnsignedInteger } from '../signing/der';
+export type { DerNested, DerPart } from '../signing/der';
 
 const oidEncodings = new Map<string, Uint8Array>();
 
@@ -58,10 +59,24 @@ export function derUtf8String(text: string): Uint8Array {
   return derTlv(Tag.utf8String, utf8.encode(text));
 }
 
+/** The same UTF8String, to be written inside a larger element. */
+export function derNestedUtf8String(text: string): DerNested {
+  return derNested(Tag.utf8String, utf8.encode(text));
+}
+
 /** PrintableString (X.680 §41.4); throws on characters outside its repertoire. */
 export function derPrintableString(text: string): Uint8Array {
+  return derTlv(Tag.printableString, printableOctets(text));
+}
+
+/** The same PrintableString, to be written inside a larger element. */
+export function derNestedPrintableString(text: string): DerNested {
+  return derNested(Tag.printableString, printableOctets(text));
+}
+
+function printableOctets(text: string): Uint8Array {
   if (!isPrintableString(text)) throw new RangeError(`not a PrintableString: ${JSON.stringify(text)}`);
-  return derTlv(Tag.printableString, asciiOctets(text));
+  return asciiOctets(text);
 }
 
 /** IA5String (ASCII), as in rfc822Name and URIs (RFC 5280 §4.2.1.6). */

@@ -10,7 +10,7 @@
  * what gets signed (STYLE.md, the Boulder model).
  */
 import { OID } from '../oids';
-import { DER_NULL, derBitString, derObjectIdentifier, derSequence, readDerHeader } from './der';
+import { DER_NULL, derNestedBitString, derObjectIdentifier, derSequence, readDerHeader } from './der';
 import { SignatureAlgorithm, Signer, SigningError } from './signer';
 
 /**
@@ -58,8 +58,8 @@ function encodeAlgorithmIdentifier(signatureAlgorithm: SignatureAlgorithm): Uint
  * the TBS with that value. A BasicOCSPResponse's optional `certs` are appended
  * with {@link assembleSignedWith}.
  */
-export async function assembleSigned(tbsDer: Uint8Array, signer: Signer): Promise<Uint8Array> {
-  return assembleSignedWith(tbsDer, signer);
+export function assembleSigned(tbsDer: Uint8Array, signer: Signer): Promise<Uint8Array> {
+  return assembleSignedWith(tbsDer, signer); // not async itself: one promise per signature, not two
 }
 
 /**
@@ -74,11 +74,25 @@ export async function assembleSignedWith(
 ): Promise<Uint8Array> {
   assertSingleSequence(tbsDer, signer.keyLabel);
   const signature = await signer.sign(tbsDer);
-  return derSequence(tbsDer, encodedAlgorithmIdentifier(signer.signatureAlgorithm), derBitString(signature), ...trailing);
+  return derSequence(tbsDer, encodedAlgorithmIdentifier(signer.signatureAlgorithm), derNestedBitString(signature), ...trailing);
 }
 
-/** Splits a signed structure into its TBS bytes, AlgorithmIdentifier DER and signature bytes. */
+/** Splits a signed structure into its TBS bytes, AlgorithmIdentifier DER and signature bytes (copies). */
 export function splitSigned(signedDer: Uint8Array): {
+  tbsDer: Uint8Array;
+  algorithmIdentifierDer: Uint8Array;
+  signature: Uint8Array;
+} {
+  const parts = splitSignedViews(signedDer);
+  return { tbsDer: parts.tbsDer.slice(), algorithmIdentifierDer: parts.algorithmIdentifierDer.slice(), signature: parts.signature.slice() };
+}
+
+/**
+ * Like {@link splitSigned}, with views into `signedDer` instead of copies:
+ * for a caller that checks the parts before anything else can see the
+ * buffer (issuance verifies each certificate it has just assembled).
+ */
+export function splitSignedViews(signedDer: Uint8Array): {
   tbsDer: Uint8Array;
   algorithmIdentifierDer: Uint8Array;
   signature: Uint8Array;
@@ -92,9 +106,9 @@ export function splitSigned(signedDer: Uint8Array): {
     throw new RangeError('not a signed structure (SEQUENCE, AlgorithmIdentifier, BIT STRING)');
   }
   return {
-    tbsDer: signedDer.slice(outer.contentStart, tbs.end),
-    algorithmIdentifierDer: signedDer.slice(tbs.end, alg.end),
-    signature: signedDer.slice(bits.contentStart + 1, bits.end),
+    tbsDer: signedDer.subarray(outer.contentStart, tbs.end),
+    algorithmIdentifierDer: signedDer.subarray(tbs.end, alg.end),
+    signature: signedDer.subarray(bits.contentStart + 1, bits.end),
   };
 }
 
