@@ -1,4 +1,4 @@
-import { derLength, derObjectIdentifier, derTlv } from '../signing/der';
+import { derLength, derNested, derObjectIdentifier, derTlv } from '../signing/der';
 import { latin1, readNode, readOid, readSingle, readTime, Tag } from './der-reader';
 import { derTime } from './der-writer';
 
@@ -26,6 +26,14 @@ describe('DER lengths and elements written in one allocation (X.690 §8.1.3, §1
     expect(node.tag).toBe(0x04);
     expect(node.end - node.contentStart).toBe(size);
     expect(Buffer.from(tlv.subarray(node.contentStart)).equals(Buffer.from(content))).toBe(true);
+  });
+
+  it.each([0, 1, 0x7c, 0x7f, 0x80, 0xff, 0x100, 70_000])('writes nested parts in place exactly as nested TLVs (%i octets inside)', (size) => {
+    const a = Uint8Array.of(0x02, 0x01, 0x05);
+    const b = Uint8Array.from({ length: size }, (_, i) => i % 256);
+    const flat = derTlv(0x30, a, derTlv(0xa3, derTlv(0x30, b, a)), derTlv(0x04, b));
+    const nested = derTlv(0x30, a, derNested(0xa3, derNested(0x30, b, a)), derNested(0x04, b));
+    expect(hex(nested)).toBe(hex(flat));
   });
 
   it.each([
