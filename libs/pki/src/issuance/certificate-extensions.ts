@@ -7,15 +7,17 @@
 import { OID } from '../oids';
 import { CertificateIssuer, keyIdentifier } from './certificate-issuer';
 import { CertificateKind, CertificateProfile, KEY_USAGE_BITS, KeyUsageName, profileUrl } from './certificate-profile';
+import { Tag } from './der-reader';
 import {
   DER_TRUE,
+  DerPart,
   derIa5String,
+  derNested,
+  derNestedPrintableString,
   derNamedBits,
   derObjectIdentifier,
   derOctetString,
-  derPrintableString,
   derSequence,
-  derSet,
   derTlv,
 } from './der-writer';
 
@@ -25,10 +27,11 @@ function uriName(url: string): Uint8Array {
 }
 
 /** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } (RFC 5280 §4.1). */
-export function derExtension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+export function derExtension(oid: string, critical: boolean, value: DerPart): Uint8Array {
+  const extnValue = derNested(Tag.octetString, value);
   return critical
-    ? derSequence(derObjectIdentifier(oid), DER_TRUE, derOctetString(value))
-    : derSequence(derObjectIdentifier(oid), derOctetString(value)); // DER omits the DEFAULT FALSE
+    ? derSequence(derObjectIdentifier(oid), DER_TRUE, extnValue)
+    : derSequence(derObjectIdentifier(oid), extnValue); // DER omits the DEFAULT FALSE
 }
 
 /** authorityKeyIdentifier with keyIdentifier [0] only (RFC 5280 §4.2.1.1). */
@@ -68,10 +71,11 @@ export function certificatePolicies(policyOids: readonly string[], cpsUri?: stri
  */
 export function nationalIdLast4Attribute(last4: string): Uint8Array {
   if (!/^[0-9]{4}$/.test(last4)) throw new RangeError('the national ID excerpt is exactly 4 digits');
+  // One value, so the SET OF needs no sorting (X.690 §11.6).
   return derExtension(
     OID.subjectDirectoryAttributes,
     false,
-    derSequence(derSequence(derObjectIdentifier(OID.moicaIdLast4Digits), derSet(derPrintableString(last4)))),
+    derNested(Tag.sequence, derNested(Tag.sequence, derObjectIdentifier(OID.moicaIdLast4Digits), derNested(Tag.set, derNestedPrintableString(last4)))),
   );
 }
 

@@ -1,6 +1,6 @@
 import { OID } from '../oids';
 import { CertificateIssuer } from './certificate-issuer';
-import { LintExpectations, lintCertificate, LintRule } from './certificate-lint';
+import { containsNationalId, LintExpectations, lintCertificate, LintRule, NATIONAL_ID } from './certificate-lint';
 import { moicaProfile } from './certificate-profile';
 import {
   authorityInfoAccess,
@@ -101,5 +101,43 @@ describe('lintCertificate', () => {
 
   it('fails bytes that are not a TBSCertificate', () => {
     expect(lintCertificate(Uint8Array.of(0x30, 0x00), expectations())).toMatchObject({ ok: false, failures: [{ rule: 'tbs-decodes' }] });
+  });
+});
+
+describe('containsNationalId', () => {
+  const utf8 = (text: string) => new TextEncoder().encode(text);
+  // What the pattern sees when the octets are read as text: UTF-8 (leniently, as the
+  // subject strings are) and ISO 8859-1 (as the extension values are).
+  const asText = (octets: Uint8Array) => [new TextDecoder('utf-8').decode(octets), Buffer.from(octets).toString('latin1')];
+
+  it.each<[string, Uint8Array, boolean]>([
+    ['a national ID', utf8('A123456789'), true],
+    ['a foreign-resident ID', utf8('AC01234567'), true],
+    ['a foreign-resident ID with 8', utf8('A801234567'), true],
+    ['one inside a Chinese name', utf8('王A123456789小明'), true],
+    ['one at the end of an e-mail local part', utf8('x.F131104093@example.tw'), true],
+    ['a lower-case letter', utf8('a123456789'), false],
+    ['nine characters', utf8('A12345678'), false],
+    ['E as the second letter', utf8('AE01234567'), false],
+    ['a digit run split by a multi-byte character', utf8('A1234王56789'), false],
+    ['a run split by a malformed UTF-8 octet', Uint8Array.of(0x41, 0x31, 0x32, 0x33, 0xc3, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x30), false],
+    ['a run after a truncated UTF-8 sequence', Uint8Array.of(0xe7, 0x8e, 0x41, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39), true],
+    ['the holder number', utf8('0000000112831644'), false],
+    ['nothing', new Uint8Array(0), false],
+  ])('%s: %s, as the pattern finds it in the decoded text', (_name, octets, expected) => {
+    expect(containsNationalId(octets)).toBe(expected);
+    for (const text of asText(octets)) expect(NATIONAL_ID.test(text)).toBe(expected);
+  });
+
+  it('agrees with the pattern on the decoded text of random octets near the pattern', () => {
+    const random = seededBytes('containsNationalId');
+    const alphabet = Uint8Array.from(Buffer.from('ABCDEZ0123456789a@.', 'latin1'));
+    const alphabetWithHigh = Uint8Array.of(...alphabet, 0x80, 0xa0, 0xc3, 0xe7, 0xff);
+    for (let round = 0; round < 3000; round++) {
+      const draw = random(24);
+      const pool = round % 2 ? alphabet : alphabetWithHigh;
+      const octets = Uint8Array.from(draw.subarray(0, 4 + (draw[0] % 20)), (octet) => pool[octet % pool.length]);
+      for (const text of asText(octets)) expect([round, containsNationalId(octets)]).toEqual([round, NATIONAL_ID.test(text)]);
+    }
   });
 });

@@ -12,7 +12,7 @@ import { CertificateKind, CertificateProfile, KEY_USAGE_BITS, profileUrl } from 
 import { children, childrenOf, content, DerNode, latin1, readNamedBits, readOid, readSingle, Tag } from './der-reader';
 import { bytesEqual, isPrintableString } from './der-writer';
 import { parseSubjectPublicKeyInfo, SubjectPublicKey } from './public-key';
-import { RawExtension, readTbsCertificate, TbsCertificateFields } from './tbs-certificate-reader';
+import { RawExtension, readTbsCertificateViews, TbsCertificateFields } from './tbs-certificate-reader';
 
 /** The rules, one identifier each (stable: they appear in errors and audit records). */
 export const LINT_RULES = [
@@ -72,11 +72,18 @@ export interface LintExpectations {
   readonly subjectPublicKey?: SubjectPublicKey;
 }
 
-/** A national ID number: letter + 9 digits, or the foreign-resident form (letter, A-D/8-9, 8 digits). DOMAIN.md. */
-const NATIONAL_ID = /[A-Z][0-9]{9}|[A-Z][A-D8-9][0-9]{8}/;
+/**
+ * A national ID number: letter + 9 digits, or the foreign-resident form
+ * (letter, A-D/8-9, 8 digits). DOMAIN.md. Both are runs of ten ASCII
+ * characters: {@link containsNationalId} looks for them in the octets.
+ */
+export const NATIONAL_ID = /[A-Z][0-9]{9}|[A-Z][A-D8-9][0-9]{8}/;
 
 /** Critical extensions allowed in a holder certificate: keyUsage (RFC 5280 §4.2.1.3 SHOULD) and basicConstraints (§4.2.1.9 MAY). */
 const ALLOWED_CRITICAL = new Set<string>([OID.keyUsage, OID.basicConstraints]);
+
+/** The subject of DOMAIN.md: C, CN, serialNumber, one attribute per RDN, in this order. */
+const SUBJECT_ATTRIBUTES = [OID.countryName, OID.commonName, OID.serialNumber].join();
 
 const REQUIRED_EXTENSIONS = [
   OID.authorityKeyIdentifier,
@@ -89,8 +96,11 @@ const REQUIRED_EXTENSIONS = [
   OID.authorityInfoAccess,
 ];
 
+/** The extensions a holder certificate has: the required ones, plus subjectAltName when an e-mail was asked for. */
+const EXTENSIONS_WITHOUT_EMAIL: ReadonlySet<string> = new Set(REQUIRED_EXTENSIONS);
+const EXTENSIONS_WITH_EMAIL: ReadonlySet<string> = new Set([...REQUIRED_EXTENSIONS, OID.subjectAltName]);
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const lenientUtf8 = new TextDecoder('utf-8');
 
 /** Lints the DER of a TBSCertificate; every rule runs, all failures are reported. */
 export function lintCertificate(tbsDer: Uint8Array, expectations: LintExpectations): LintResult {
@@ -98,7 +108,7 @@ export function lintCertificate(tbsDer: Uint8Array, expectations: LintExpectatio
   const fail = (rule: LintRule, detail: string) => failures.push({ rule, detail });
   let tbs: TbsCertificateFields;
   try {
-    tbs = readTbsCertificate(tbsDer);
+    tbs = readTbsCertificateViews(tbsDer);
   } catch (cause) {
     return { ok: false, failures: [{ rule: 'tbs-decodes', detail: (cause as Error).message }] };
   }
@@ -164,10 +174,9 @@ export function lintCertificate(tbsDer: Uint8Array, expectations: LintExpectatio
 type Check = (rule: LintRule, body: () => string | undefined) => void;
 
 function checkSubject(tbs: TbsCertificateFields, profile: CertificateProfile, check: Check): void {
-  const expected = [OID.countryName, OID.commonName, OID.serialNumber];
   check('subject-attributes', () => {
     const oids = tbs.subject.map((rdn) => (rdn.length === 1 ? rdn[0].oid : 'multi-valued'));
-    if (oids.join() !== expected.join()) return `subject must be C, CN, serialNumber (one per RDN), found ${oids.join(', ')}`;
+    if (oids.join() !== SUBJECT_ATTRIBUTES) return `subject must be C, CN, serialNumber (one per RDN), found ${oids.join(', ')}`;
     const [country, , number] = tbs.subject.map((rdn) => latin1(rdn[0].value));
     if (country !== profile.country) return `countryName ${country}, expected ${profile.country}`;
     const cn = utf8.decode(tbs.subject[1][0].value);
@@ -191,11 +200,34 @@ function checkSubject(tbs: TbsCertificateFields, profile: CertificateProfile, ch
 
 /** The national ID must not appear in any string of the subject or the extensions (DOMAIN.md: only the last 4 digits). */
 function findNationalId(tbs: TbsCertificateFields): string | undefined {
-  const texts = [
-    ...tbs.subject.flat().map((attribute) => lenientUtf8.decode(attribute.value)),
-    ...tbs.extensions.map((extension) => latin1(extension.value)),
-  ];
-  return texts.some((text) => NATIONAL_ID.test(text)) ? 'a national ID number pattern appears in the subject or an extension' : undefined;
+  const found =
+    tbs.subject.some((rdn) => rdn.some((attribute) => containsNationalId(attribute.value))) ||
+    tbs.extensions.some((extension) => containsNationalId(extension.value));
+  return found ? 'a national ID number pattern appears in the subject or an extension' : undefined;
+}
+
+const isDigit = (octet: number) => octet >= 0x30 && octet <= 0x39;
+const isUpper = (octet: number) => octet >= 0x41 && octet <= 0x5a;
+
+/**
+ * Whether {@link NATIONAL_ID} matches the octets read as text, without
+ * decoding them. The pattern is ten ASCII characters; in UTF-8 (even
+ * malformed, decoded leniently) and in ISO 8859-1 alike, ASCII characters
+ * are exactly the octets below 0x80 and every other octet decodes to a
+ * non-ASCII character, so ten consecutive ASCII characters in the text are
+ * ten consecutive ASCII octets. The second character of the foreign-resident
+ * form may be 8 or 9, which the first form already covers.
+ */
+export function containsNationalId(octets: Uint8Array): boolean {
+  for (let i = 0; i + 10 <= octets.length; i++) {
+    if (!isUpper(octets[i])) continue;
+    const second = octets[i + 1];
+    if (!isDigit(second) && !(second >= 0x41 && second <= 0x44)) continue;
+    let digits = 2;
+    while (digits < 10 && isDigit(octets[i + digits])) digits++;
+    if (digits === 10) return true;
+  }
+  return false;
 }
 
 function checkExtensions(tbs: TbsCertificateFields, expectations: LintExpectations, check: Check, key: SubjectPublicKey | undefined): void {
@@ -206,7 +238,7 @@ function checkExtensions(tbs: TbsCertificateFields, expectations: LintExpectatio
     return duplicates.length ? `duplicated: ${duplicates.map((e) => e.oid).join(', ')} (RFC 5280 §4.2)` : undefined;
   });
   for (const extension of tbs.extensions) if (!byOid.has(extension.oid)) byOid.set(extension.oid, extension);
-  const allowed = new Set<string>([...REQUIRED_EXTENSIONS, ...(expectations.emailRequested ? [OID.subjectAltName] : [])]);
+  const allowed = expectations.emailRequested ? EXTENSIONS_WITH_EMAIL : EXTENSIONS_WITHOUT_EMAIL;
   check('extensions-allowed', () => {
     const missing = [...allowed].filter((oid) => !byOid.has(oid));
     const extra = [...byOid.keys()].filter((oid) => !allowed.has(oid));

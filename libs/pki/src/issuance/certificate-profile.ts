@@ -91,15 +91,16 @@ export function moicaProfile(options: { caLabel: string; baseUrl: string; crlPar
   };
 }
 
-const urls = new WeakMap<CertificateProfile, Map<string, string>>();
+const urls = new WeakMap<CertificateProfile, Map<string, Map<number | undefined, string>>>();
 
 /** Fills `{ca}` and `{partition}` in a profile URL template (memoised per profile: profiles are immutable values). */
 export function profileUrl(template: string, profile: CertificateProfile, partition?: number): string {
-  let map = urls.get(profile);
-  if (!map) urls.set(profile, (map = new Map()));
-  const key = `${partition ?? ''}|${template}`;
-  let url = map.get(key);
-  if (url === undefined) map.set(key, (url = fillUrl(template, profile, partition)));
+  let byTemplate = urls.get(profile);
+  if (!byTemplate) urls.set(profile, (byTemplate = new Map()));
+  let byPartition = byTemplate.get(template);
+  if (!byPartition) byTemplate.set(template, (byPartition = new Map()));
+  let url = byPartition.get(partition);
+  if (url === undefined) byPartition.set(partition, (url = fillUrl(template, profile, partition)));
   return url;
 }
 

@@ -5,8 +5,6 @@
  * exact bytes it was read from, so "what was linted is what gets signed" can
  * be checked byte for byte (STYLE.md, the Boulder model).
  */
-import { readDerHeader } from '../signing/der';
-
 /** One DER element: its identifier octet and where its bytes lie in the buffer. */
 export interface DerNode {
   /** The whole identifier octet (class, constructed bit and tag number). */
@@ -35,11 +33,35 @@ export const Tag = {
   set: 0x31,
 } as const;
 
-/** Reads the element at `offset`; throws RangeError on anything that is not DER. */
+/**
+ * Reads the element at `offset`; throws RangeError on anything that is not
+ * DER. The header rules are those of the signing layer's readDerHeader
+ * (definite lengths in the shortest form, at most 6 length octets), read
+ * here without an intermediate object: the lint reads a few hundred
+ * elements per certificate.
+ */
 export function readNode(bytes: Uint8Array, offset = 0): DerNode {
-  if (offset < bytes.length && (bytes[offset] & 0x1f) === 0x1f) throw new RangeError('multi-octet tags are not used in X.509');
-  const header = readDerHeader(bytes, offset);
-  return { tag: header.tag, bytes, start: offset, contentStart: header.contentStart, end: header.end };
+  if (offset + 2 > bytes.length) throw new RangeError('truncated DER element');
+  const tag = bytes[offset];
+  if ((tag & 0x1f) === 0x1f) throw new RangeError('multi-octet tags are not used in X.509');
+  const first = bytes[offset + 1];
+  let length: number;
+  let contentStart: number;
+  if (first < 0x80) {
+    length = first;
+    contentStart = offset + 2;
+  } else {
+    const count = first & 0x7f;
+    if (count === 0 || count > 6) throw new RangeError('unsupported DER length form');
+    if (offset + 2 + count > bytes.length) throw new RangeError('truncated DER length');
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + bytes[offset + 2 + i];
+    if (length < 0x80 || bytes[offset + 2] === 0) throw new RangeError('non-minimal DER length');
+    contentStart = offset + 2 + count;
+  }
+  const end = contentStart + length;
+  if (end > bytes.length) throw new RangeError('truncated DER content');
+  return { tag, bytes, start: offset, contentStart, end };
 }
 
 /** Reads a buffer that must hold exactly one element (no trailing bytes). */
@@ -52,16 +74,25 @@ export function readSingle(bytes: Uint8Array): DerNode {
 /** The children of a constructed element, which must tile its content exactly. */
 export function children(node: DerNode): DerNode[] {
   if ((node.tag & 0x20) === 0) throw new RangeError(`tag 0x${node.tag.toString(16)} is not constructed`);
-  const out: DerNode[] = [];
+  // Collected in a reused array and copied out at their exact count: an array grown
+  // by push starts with room for 17 elements, and the lint reads about a hundred
+  // small constructed elements per certificate. (Nothing here re-enters children.)
+  let count = 0;
   let offset = node.contentStart;
-  while (offset < node.end) {
-    const child = readNode(node.bytes, offset);
-    if (child.end > node.end) throw new RangeError('child element overruns its parent');
-    out.push(child);
-    offset = child.end;
+  try {
+    while (offset < node.end) {
+      const child = readNode(node.bytes, offset);
+      if (child.end > node.end) throw new RangeError('child element overruns its parent');
+      scratch[count++] = child;
+      offset = child.end;
+    }
+    return scratch.slice(0, count) as DerNode[];
+  } finally {
+    scratch.fill(undefined, 0, count);
   }
-  return out;
 }
+
+const scratch: (DerNode | undefined)[] = [];
 
 /** The element's content octets. */
 export function content(node: DerNode): Uint8Array {
@@ -84,17 +115,29 @@ export function childrenOf(node: DerNode, tag: number, what: string): DerNode[] 
   return children(expectTag(node, tag, what));
 }
 
-const oidCache = new Map<string, string>();
+/** Decoded OIDs by content length, each with its content octets (certificates repeat a few dozen OIDs). */
+const oidCache = new Map<number, { octets: Uint8Array; dotted: string }[]>();
+let oidCacheSize = 0;
 
-/** Dotted OBJECT IDENTIFIER (X.690 §8.19); decodings are cached (certificates repeat a few OIDs). */
+/** Dotted OBJECT IDENTIFIER (X.690 §8.19); decodings are cached, looked up by comparing octets in place. */
 export function readOid(node: DerNode): string {
   expectTag(node, Tag.oid, 'OBJECT IDENTIFIER');
+  const { bytes, contentStart, end } = node;
+  const length = end - contentStart;
+  let bucket = oidCache.get(length);
+  if (bucket) {
+    for (const entry of bucket) {
+      let i = 0;
+      while (i < length && entry.octets[i] === bytes[contentStart + i]) i++;
+      if (i === length) return entry.dotted;
+    }
+  }
   const value = content(node);
-  const key = latin1(value);
-  let dotted = oidCache.get(key);
-  if (dotted === undefined) {
-    dotted = decodeOid(value);
-    if (oidCache.size < 4096) oidCache.set(key, dotted);
+  const dotted = decodeOid(value);
+  if (oidCacheSize < 4096) {
+    if (!bucket) oidCache.set(length, (bucket = []));
+    bucket.push({ octets: value.slice(), dotted });
+    oidCacheSize++;
   }
   return dotted;
 }
@@ -160,25 +203,37 @@ export function readBoolean(node: DerNode): boolean {
 
 /** Octets as a string of the same code units (ISO 8859-1), for ASCII-range checks. */
 export function latin1(bytes: Uint8Array): string {
+  // Most strings read here (names, URIs) are a few dozen octets: one fromCharCode
+  // call is cheaper than a Buffer view and a native call.
+  if (bytes.length <= 64) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** UTCTime or GeneralizedTime in the forms RFC 5280 §4.1.2.5 allows (Zulu, whole seconds). */
 export function readTime(node: DerNode): Date {
-  const text = latin1(content(node));
-  let match: RegExpExecArray | null;
-  if (node.tag === Tag.utcTime && (match = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
-    const yy = Number(match[1]);
-    return utc(yy >= 50 ? 1900 + yy : 2000 + yy, match.slice(2));
+  const { bytes, contentStart, end } = node;
+  const digitCount = node.tag === Tag.utcTime ? 12 : node.tag === Tag.generalizedTime ? 14 : -1;
+  // YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ: the digits, then 'Z', nothing else.
+  let well = digitCount > 0 && end - contentStart === digitCount + 1 && bytes[end - 1] === 0x5a;
+  for (let i = contentStart; well && i < end - 1; i++) well = bytes[i] >= 0x30 && bytes[i] <= 0x39;
+  if (!well) throw new RangeError(`time not in RFC 5280 §4.1.2.5 form: ${latin1(content(node))}`);
+  let offset = contentStart;
+  const number = (count: number) => {
+    let value = 0;
+    for (let i = 0; i < count; i++) value = value * 10 + bytes[offset++] - 0x30;
+    return value;
+  };
+  let year: number;
+  if (digitCount === 12) {
+    const yy = number(2);
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+  } else {
+    year = number(4);
   }
-  if (node.tag === Tag.generalizedTime && (match = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text))) {
-    return utc(Number(match[1]), match.slice(2));
-  }
-  throw new RangeError(`time not in RFC 5280 §4.1.2.5 form: ${text}`);
+  return utc(year, [number(2), number(2), number(2), number(2), number(2)]);
 }
 
-function utc(year: number, rest: string[]): Date {
-  const [month, day, hour, minute, second] = rest.map(Number);
+function utc(year: number, [month, day, hour, minute, second]: number[]): Date {
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
     throw new RangeError('invalid calendar time');

@@ -4,10 +4,11 @@
  * a TBSCertificate are exactly what the profile says, with no library
  * defaults in between (STYLE.md, on @peculiar/x509 / PKI.js defaults).
  */
-import { derObjectIdentifier as encodeObjectIdentifier, derTlv } from '../signing/der';
+import { DerNested, derNested, derObjectIdentifier as encodeObjectIdentifier, derTlv } from '../signing/der';
 import { Tag } from './der-reader';
 
-export { concatBytes, DER_NULL, derBitString, derSequence, derTlv, derUnsignedInteger } from '../signing/der';
+export { concatBytes, DER_NULL, derBitString, derNested, derSequence, derTlv, derUnsignedInteger } from '../signing/der';
+export type { DerNested, DerPart } from '../signing/der';
 
 const oidEncodings = new Map<string, Uint8Array>();
 
@@ -29,8 +30,20 @@ const utf8 = new TextEncoder();
 
 /** SET OF, with its elements sorted by encoding as DER requires (X.690 §11.6). */
 export function derSet(...elements: Uint8Array[]): Uint8Array {
-  const sorted = [...elements].sort(compareBytes);
-  return derTlv(Tag.set, ...sorted);
+  if (elements.length < 2) return derTlv(Tag.set, ...elements);
+  return derTlv(Tag.set, ...[...elements].sort(compareBytes));
+}
+
+/**
+ * The octets of a string whose characters are all below U+0080 (the
+ * PrintableString and IA5String repertoires, and time strings): one octet
+ * per character, as UTF-8 and ASCII agree there. Callers check the
+ * repertoire first.
+ */
+function asciiOctets(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 /** OCTET STRING. */
@@ -46,16 +59,30 @@ export function derUtf8String(text: string): Uint8Array {
   return derTlv(Tag.utf8String, utf8.encode(text));
 }
 
+/** The same UTF8String, to be written inside a larger element. */
+export function derNestedUtf8String(text: string): DerNested {
+  return derNested(Tag.utf8String, utf8.encode(text));
+}
+
 /** PrintableString (X.680 §41.4); throws on characters outside its repertoire. */
 export function derPrintableString(text: string): Uint8Array {
+  return derTlv(Tag.printableString, printableOctets(text));
+}
+
+/** The same PrintableString, to be written inside a larger element. */
+export function derNestedPrintableString(text: string): DerNested {
+  return derNested(Tag.printableString, printableOctets(text));
+}
+
+function printableOctets(text: string): Uint8Array {
   if (!isPrintableString(text)) throw new RangeError(`not a PrintableString: ${JSON.stringify(text)}`);
-  return derTlv(Tag.printableString, utf8.encode(text));
+  return asciiOctets(text);
 }
 
 /** IA5String (ASCII), as in rfc822Name and URIs (RFC 5280 §4.2.1.6). */
 export function derIa5String(text: string, tag: number = Tag.ia5String): Uint8Array {
   if (!/^[\x00-\x7f]*$/.test(text)) throw new RangeError(`not an IA5String: ${JSON.stringify(text)}`);
-  return derTlv(tag, utf8.encode(text));
+  return derTlv(tag, asciiOctets(text));
 }
 
 /** The PrintableString repertoire (X.680 §41.4). */
@@ -72,11 +99,25 @@ export function derTime(date: Date): Uint8Array {
   if (!Number.isFinite(ms) || ms % 1000 !== 0) throw new RangeError('certificate times are whole seconds');
   const year = date.getUTCFullYear();
   if (year < 1950 || year > 9999) throw new RangeError(`year ${year} out of range`);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const rest = `${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}Z`;
-  return year < 2050
-    ? derTlv(Tag.utcTime, utf8.encode(pad(year % 100) + rest))
-    : derTlv(Tag.generalizedTime, utf8.encode(String(year) + rest));
+  const utc = year < 2050;
+  // YYMMDDHHMMSSZ (13 octets) or YYYYMMDDHHMMSSZ (15), written as digits directly.
+  const out = new Uint8Array(utc ? 15 : 17);
+  out[0] = utc ? Tag.utcTime : Tag.generalizedTime;
+  out[1] = out.length - 2;
+  let offset = 2;
+  const digits = (value: number, count: number) => {
+    for (let i = count - 1; i >= 0; i--, value = Math.floor(value / 10)) out[offset + i] = 0x30 + (value % 10);
+    offset += count;
+  };
+  if (utc) digits(year % 100, 2);
+  else digits(year, 4);
+  digits(date.getUTCMonth() + 1, 2);
+  digits(date.getUTCDate(), 2);
+  digits(date.getUTCHours(), 2);
+  digits(date.getUTCMinutes(), 2);
+  digits(date.getUTCSeconds(), 2);
+  out[offset] = 0x5a; // 'Z'
+  return out;
 }
 
 /** A named-bit BIT STRING in DER: trailing zero bits dropped (X.690 §11.2.2). */
@@ -98,5 +139,8 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 /** True when both arrays hold the same bytes. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && compareBytes(a, b) === 0;
+  if (a.length !== b.length) return false;
+  if (a.length < 64) return compareBytes(a, b) === 0;
+  // A whole TBSCertificate is compared several times per issuance: memcmp, not a JS loop.
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

@@ -56,6 +56,19 @@ describe('generateSerialNumber', () => {
     expect(serial.value > 0n).toBe(true);
   });
 
+  it.each([
+    ['leading zero octets', [0, 0, 0x0a, 0x00, 0x01], '0a0001'],
+    ['a leading octet below 16', [0x01, 0x00, 0xff], '0100ff'],
+    ['zeros inside', [0x80, 0x00, 0x00, 0x00], '80000000'],
+  ])('shows the serial in hex without leading zeros, with %s', (_name, prefix, hexPrefix) => {
+    const bytes = Uint8Array.from({ length: 16 }, (_, i) => prefix[i] ?? 0x22);
+    const serial = generateSerialNumber(() => bytes.slice());
+    const expectedHex = (hexPrefix + '22'.repeat(16 - prefix.length)).replace(/^0+/, '');
+    expect(serial.hex).toBe(expectedHex);
+    expect(serial.value).toBe(BigInt('0x' + expectedHex));
+    expect(Buffer.from(serial.der.subarray(2)).toString('hex').replace(/^0+/, '')).toBe(expectedHex);
+  });
+
   it('draws again on zero, and refuses a stuck source', () => {
     let calls = 0;
     const serial = generateSerialNumber((size) => (calls++ === 0 ? new Uint8Array(size) : new Uint8Array(size).fill(1)));

@@ -6,7 +6,6 @@
  * is never negative and at most 17 content octets.
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { bytesToBigInt } from './bigint-arithmetic';
 import { derUnsignedInteger } from './der-writer';
 
 /** A source of random octets (injected in tests; crypto.randomBytes otherwise). */
@@ -43,13 +42,25 @@ function pooledRandomBytes(size: number): Uint8Array {
   return out;
 }
 
+const HEX_DIGITS = '0123456789abcdef';
+
+/** The bytes as lower-case hex without leading zeros ("0" for zero): the serial as stored and shown. */
+function significantHex(bytes: Uint8Array): string {
+  let hex = '';
+  for (const octet of bytes) {
+    if (hex === '' && octet === 0) continue;
+    hex += hex === '' && octet < 16 ? HEX_DIGITS[octet] : HEX_DIGITS[octet >> 4] + HEX_DIGITS[octet & 15];
+  }
+  return hex === '' ? '0' : hex;
+}
+
 /** Draws a serial number; an all-zero draw (probability 2^-128) is drawn again. */
 export function generateSerialNumber(randomBytes: RandomSource = pooledRandomBytes): CertificateSerial {
   for (let attempt = 0; attempt < 4; attempt++) {
     const bytes = randomBytes(SERIAL_NUMBER_BYTES);
     if (bytes.length !== SERIAL_NUMBER_BYTES) throw new RangeError(`random source returned ${bytes.length} bytes, not ${SERIAL_NUMBER_BYTES}`);
-    const value = bytesToBigInt(bytes);
-    if (value !== 0n) return { value, hex: value.toString(16), der: derUnsignedInteger(bytes) };
+    const hex = significantHex(bytes);
+    if (hex !== '0') return { value: BigInt('0x' + hex), hex, der: derUnsignedInteger(bytes) };
   }
   throw new Error('the random source keeps returning zero: refusing to issue');
 }

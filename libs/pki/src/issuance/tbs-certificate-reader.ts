@@ -44,17 +44,30 @@ export interface TbsCertificateFields {
 
 /** Parses the DER of a TBSCertificate. Throws RangeError when it is not one. */
 export function readTbsCertificate(tbsDer: Uint8Array): TbsCertificateFields {
-  return readTbsNode(readSingle(tbsDer));
+  return readTbsNode(readSingle(tbsDer), copy);
 }
+
+/**
+ * Like {@link readTbsCertificate}, but the byte fields are views into
+ * `tbsDer`, not copies: for a reader that is done with them before the
+ * buffer can change (the lint, which reads every certificate once).
+ */
+export function readTbsCertificateViews(tbsDer: Uint8Array): TbsCertificateFields {
+  return readTbsNode(readSingle(tbsDer), view);
+}
+
+type Take = (bytes: Uint8Array) => Uint8Array;
+const copy: Take = (bytes) => bytes.slice();
+const view: Take = (bytes) => bytes;
 
 /** Parses a Certificate and returns the fields of its TBSCertificate plus the TBS bytes. */
 export function readCertificate(certificateDer: Uint8Array): TbsCertificateFields & { tbsDer: Uint8Array } {
   const [tbs, algorithm, signature, ...extra] = childrenOf(readSingle(certificateDer), Tag.sequence, 'Certificate');
   if (!algorithm || !signature || extra.length) throw new RangeError('Certificate has three fields');
-  return { ...readTbsNode(tbs), tbsDer: encoding(tbs).slice() };
+  return { ...readTbsNode(tbs, copy), tbsDer: encoding(tbs).slice() };
 }
 
-function readTbsNode(tbs: DerNode): TbsCertificateFields {
+function readTbsNode(tbs: DerNode, take: Take): TbsCertificateFields {
   const fields = childrenOf(tbs, Tag.sequence, 'TBSCertificate');
   let i = 0;
   let version = 0n;
@@ -81,23 +94,23 @@ function readTbsNode(tbs: DerNode): TbsCertificateFields {
   if (fields[i]?.tag === 0xa3) {
     const [list, ...extra] = children(fields[i]);
     if (extra.length) throw new RangeError('extensions [3] holds one SEQUENCE');
-    extensions = readExtensions(list);
+    extensions = readExtensions(list, take);
     i++;
   }
   if (i !== fields.length) throw new RangeError('unexpected fields at the end of TBSCertificate');
   return {
     version,
     serialNumber,
-    serialNumberOctets: content(serial).slice(),
-    signatureAlgorithmDer: encoding(signatureAlgorithm).slice(),
-    issuerDer: encoding(issuer).slice(),
+    serialNumberOctets: take(content(serial)),
+    signatureAlgorithmDer: take(encoding(signatureAlgorithm)),
+    issuerDer: take(encoding(issuer)),
     notBefore: readTime(validity[0]),
     notBeforeTag: validity[0].tag,
     notAfter: readTime(validity[1]),
     notAfterTag: validity[1].tag,
-    subjectDer: encoding(subject).slice(),
-    subject: readName(subject),
-    subjectPublicKeyInfoDer: encoding(spki).slice(),
+    subjectDer: take(encoding(subject)),
+    subject: readNameWith(subject, take),
+    subjectPublicKeyInfoDer: take(encoding(spki)),
     hasUniqueIdentifiers,
     extensions,
   };
@@ -105,16 +118,20 @@ function readTbsNode(tbs: DerNode): TbsCertificateFields {
 
 /** Name ::= SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue), RFC 5280 §4.1.2.4. */
 export function readName(name: DerNode): NameAttribute[][] {
+  return readNameWith(name, copy);
+}
+
+function readNameWith(name: DerNode, take: Take): NameAttribute[][] {
   return childrenOf(name, Tag.sequence, 'Name').map((rdn) =>
     childrenOf(rdn, Tag.set, 'RelativeDistinguishedName').map((atv) => {
       const [type, value, ...extra] = childrenOf(atv, Tag.sequence, 'AttributeTypeAndValue');
       if (!value || extra.length) throw new RangeError('AttributeTypeAndValue has two fields');
-      return { oid: readOid(type), tag: value.tag, value: content(value).slice() };
+      return { oid: readOid(type), tag: value.tag, value: take(content(value)) };
     }),
   );
 }
 
-function readExtensions(list: DerNode): RawExtension[] {
+function readExtensions(list: DerNode, take: Take): RawExtension[] {
   return childrenOf(list, Tag.sequence, 'Extensions').map((extension) => {
     const parts = childrenOf(extension, Tag.sequence, 'Extension');
     const oid = readOid(parts[0]);
@@ -128,7 +145,7 @@ function readExtensions(list: DerNode): RawExtension[] {
     }
     const value = parts[index];
     if (!value || value.tag !== Tag.octetString || index + 1 !== parts.length) throw new RangeError(`extension ${oid}: extnValue`);
-    return { oid, critical, explicitFalse, value: content(value).slice() };
+    return { oid, critical, explicitFalse, value: take(content(value)) };
   });
 }
 

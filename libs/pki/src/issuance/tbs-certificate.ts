@@ -20,18 +20,34 @@ import {
   profileKeyUsage,
   subjectKeyIdentifier,
 } from './certificate-extensions';
-import { derObjectIdentifier, derPrintableString, derSequence, derSet, derTime, derTlv, derUtf8String } from './der-writer';
+import { Tag } from './der-reader';
+import {
+  DerNested,
+  derNested,
+  derNestedPrintableString,
+  derNestedUtf8String,
+  derObjectIdentifier,
+  derPrintableString,
+  derSequence,
+  derSet,
+  derTime,
+} from './der-writer';
 import { IssuanceRequest } from './issuance-request';
 import { CertificateSerial } from './serial-number';
 
+/** countryName RDNs by country code: one per profile in practice, so encoded once. */
+const countryRdns = new Map<string, Uint8Array>();
+
 /** The holder's subject Name (RFC 5280 §4.1.2.6). */
 export function holderSubjectName(country: string, holderName: string, holderNumber: string): Uint8Array {
-  const rdn = (oid: string, value: Uint8Array) => derSet(derSequence(derObjectIdentifier(oid), value));
-  return derSequence(
-    rdn(OID.countryName, derPrintableString(country)),
-    rdn(OID.commonName, derUtf8String(holderName)),
-    rdn(OID.serialNumber, derPrintableString(holderNumber)),
-  );
+  // One attribute per RDN, so each SET OF has one element and needs no sorting (X.690 §11.6).
+  const rdn = (oid: string, value: DerNested) => derNested(Tag.set, derNested(Tag.sequence, derObjectIdentifier(oid), value));
+  let countryRdn = countryRdns.get(country);
+  if (!countryRdn) {
+    countryRdn = derSet(derSequence(derObjectIdentifier(OID.countryName), derPrintableString(country)));
+    if (countryRdns.size < 256) countryRdns.set(country, countryRdn);
+  }
+  return derSequence(countryRdn, rdn(OID.commonName, derNestedUtf8String(holderName)), rdn(OID.serialNumber, derNestedPrintableString(holderNumber)));
 }
 
 /**
@@ -95,14 +111,18 @@ export interface TbsCertificateParts {
 
 /** Assembles a v3 TBSCertificate from encoded parts (the lint tests also build broken ones with it). */
 export function assembleTbsCertificate(parts: TbsCertificateParts): Uint8Array {
+  // Written into one allocation: the nested parts are laid out in place.
   return derSequence(
-    derTlv(0xa0, Uint8Array.of(0x02, 0x01, 0x02)), // version [0] EXPLICIT v3 (RFC 5280 §4.1.2.1)
+    VERSION_V3,
     parts.serialDer,
     parts.signatureAlgorithmDer,
     parts.issuerDer,
-    derSequence(derTime(parts.notBefore), derTime(parts.notAfter)),
+    derNested(Tag.sequence, derTime(parts.notBefore), derTime(parts.notAfter)),
     parts.subjectDer,
     parts.subjectPublicKeyInfoDer,
-    derTlv(0xa3, derSequence(...parts.extensions)),
+    derNested(0xa3, derNested(Tag.sequence, ...parts.extensions)),
   );
 }
+
+/** version [0] EXPLICIT INTEGER v3 (RFC 5280 §4.1.2.1); only ever copied into a TBS. */
+const VERSION_V3 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02);

@@ -7,16 +7,37 @@
 
 /** DER definite length octets (X.690 §8.1.3, §10.1: shortest form). */
 export function derLength(length: number): Uint8Array {
+  const out = new Uint8Array(derLengthSize(length));
+  writeDerLength(out, 0, length);
+  return out;
+}
+
+/** How many octets the DER length of `length` takes. */
+function derLengthSize(length: number): number {
   if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`invalid DER length ${length}`);
-  if (length < 0x80) return Uint8Array.of(length);
-  const octets: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
-  return Uint8Array.of(0x80 | octets.length, ...octets);
+  if (length < 0x80) return 1;
+  let octets = 0;
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets++;
+  return 1 + octets;
+}
+
+/** Writes the DER length at `offset` and returns the offset after it. */
+function writeDerLength(out: Uint8Array, offset: number, length: number): number {
+  const size = derLengthSize(length);
+  if (size === 1) {
+    out[offset] = length;
+    return offset + 1;
+  }
+  out[offset] = 0x80 | (size - 1);
+  for (let i = size - 1, rest = length; i >= 1; i--, rest = Math.floor(rest / 256)) out[offset + i] = rest % 256;
+  return offset + size;
 }
 
 /** Concatenates byte arrays. */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);
@@ -25,14 +46,62 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A tag-length-value with a one-octet tag. */
-export function derTlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concatBytes(...content);
-  return concatBytes(Uint8Array.of(tag), derLength(body.length), body);
+/**
+ * A constructed element not yet written: its tag and parts, with the length
+ * of its content already summed. {@link derTlv} writes it in place, so a
+ * nested structure (a TBSCertificate and its extensions) is encoded into one
+ * allocation instead of one per level.
+ */
+export interface DerNested {
+  readonly tag: number;
+  readonly parts: readonly DerPart[];
+  readonly contentLength: number;
 }
 
-/** SEQUENCE (tag 0x30) of already-encoded elements. */
-export function derSequence(...elements: Uint8Array[]): Uint8Array {
+/** An encoded element, or one to be written by {@link derTlv}. */
+export type DerPart = Uint8Array | DerNested;
+
+function encodedLength(part: DerPart): number {
+  return part instanceof Uint8Array ? part.length : 1 + derLengthSize(part.contentLength) + part.contentLength;
+}
+
+/** A constructed element to be written inside a larger one by {@link derTlv}. */
+export function derNested(tag: number, ...parts: DerPart[]): DerNested {
+  let contentLength = 0;
+  for (const part of parts) contentLength += encodedLength(part);
+  return { tag, parts, contentLength };
+}
+
+function writeParts(out: Uint8Array, offset: number, parts: readonly DerPart[]): number {
+  for (const part of parts) {
+    if (part instanceof Uint8Array) {
+      out.set(part, offset);
+      offset += part.length;
+    } else {
+      out[offset] = part.tag;
+      offset = writeParts(out, writeDerLength(out, offset + 1, part.contentLength), part.parts);
+    }
+  }
+  return offset;
+}
+
+/**
+ * A tag-length-value with a one-octet tag, written into one allocation
+ * together with any {@link DerNested} parts (issuance builds a few dozen
+ * elements per certificate on its hot path).
+ */
+export function derTlv(tag: number, ...content: DerPart[]): Uint8Array {
+  let length = 0;
+  for (const part of content) length += encodedLength(part);
+  const out = new Uint8Array(1 + derLengthSize(length) + length);
+  out[0] = tag;
+  const end = writeParts(out, writeDerLength(out, 1, length), content);
+  if (end !== out.length) throw new RangeError('DER parts changed while being written');
+  return out;
+}
+
+/** SEQUENCE (tag 0x30) of already-encoded (or nested) elements. */
+export function derSequence(...elements: DerPart[]): Uint8Array {
   return derTlv(0x30, ...elements);
 }
 
@@ -54,8 +123,15 @@ export function derUnsignedInteger(magnitude: Uint8Array): Uint8Array {
 
 /** BIT STRING with no unused bits (X.690 §8.6). */
 export function derBitString(bytes: Uint8Array): Uint8Array {
-  return derTlv(0x03, Uint8Array.of(0), bytes);
+  return derTlv(0x03, NO_UNUSED_BITS, bytes);
 }
+
+/** The same BIT STRING, to be written inside a larger element by {@link derTlv}. */
+export function derNestedBitString(bytes: Uint8Array): DerNested {
+  return derNested(0x03, NO_UNUSED_BITS, bytes);
+}
+
+const NO_UNUSED_BITS = Uint8Array.of(0);
 
 /** OBJECT IDENTIFIER from dotted notation (X.690 §8.19). */
 export function derObjectIdentifier(dotted: string): Uint8Array {

@@ -10,7 +10,7 @@
  * what gets signed (STYLE.md, the Boulder model).
  */
 import { OID } from '../oids';
-import { DER_NULL, derBitString, derObjectIdentifier, derSequence, readDerHeader } from './der';
+import { DER_NULL, derNestedBitString, derObjectIdentifier, derSequence, readDerHeader } from './der';
 import { SignatureAlgorithm, Signer, SigningError } from './signer';
 
 /**
@@ -19,6 +19,22 @@ import { SignatureAlgorithm, Signer, SigningError } from './signer';
  * algorithms carry no parameters at all (RFC 5758 §3.2).
  */
 export function algorithmIdentifierDer(signatureAlgorithm: SignatureAlgorithm): Uint8Array {
+  return encodedAlgorithmIdentifier(signatureAlgorithm).slice();
+}
+
+/** The three encodings, built once; shared, so only ever copied into larger encodings. */
+const algorithmIdentifiers = new Map<SignatureAlgorithm, Uint8Array>();
+
+function encodedAlgorithmIdentifier(signatureAlgorithm: SignatureAlgorithm): Uint8Array {
+  let encoded = algorithmIdentifiers.get(signatureAlgorithm);
+  if (!encoded) {
+    encoded = encodeAlgorithmIdentifier(signatureAlgorithm);
+    algorithmIdentifiers.set(signatureAlgorithm, encoded);
+  }
+  return encoded;
+}
+
+function encodeAlgorithmIdentifier(signatureAlgorithm: SignatureAlgorithm): Uint8Array {
   switch (signatureAlgorithm) {
     case 'sha256WithRSAEncryption':
       return derSequence(derObjectIdentifier(OID.sha256WithRSAEncryption), DER_NULL);
@@ -42,8 +58,8 @@ export function algorithmIdentifierDer(signatureAlgorithm: SignatureAlgorithm): 
  * the TBS with that value. A BasicOCSPResponse's optional `certs` are appended
  * with {@link assembleSignedWith}.
  */
-export async function assembleSigned(tbsDer: Uint8Array, signer: Signer): Promise<Uint8Array> {
-  return assembleSignedWith(tbsDer, signer);
+export function assembleSigned(tbsDer: Uint8Array, signer: Signer): Promise<Uint8Array> {
+  return assembleSignedWith(tbsDer, signer); // not async itself: one promise per signature, not two
 }
 
 /**
@@ -58,11 +74,25 @@ export async function assembleSignedWith(
 ): Promise<Uint8Array> {
   assertSingleSequence(tbsDer, signer.keyLabel);
   const signature = await signer.sign(tbsDer);
-  return derSequence(tbsDer, algorithmIdentifierDer(signer.signatureAlgorithm), derBitString(signature), ...trailing);
+  return derSequence(tbsDer, encodedAlgorithmIdentifier(signer.signatureAlgorithm), derNestedBitString(signature), ...trailing);
 }
 
-/** Splits a signed structure into its TBS bytes, AlgorithmIdentifier DER and signature bytes. */
+/** Splits a signed structure into its TBS bytes, AlgorithmIdentifier DER and signature bytes (copies). */
 export function splitSigned(signedDer: Uint8Array): {
+  tbsDer: Uint8Array;
+  algorithmIdentifierDer: Uint8Array;
+  signature: Uint8Array;
+} {
+  const parts = splitSignedViews(signedDer);
+  return { tbsDer: parts.tbsDer.slice(), algorithmIdentifierDer: parts.algorithmIdentifierDer.slice(), signature: parts.signature.slice() };
+}
+
+/**
+ * Like {@link splitSigned}, with views into `signedDer` instead of copies:
+ * for a caller that checks the parts before anything else can see the
+ * buffer (issuance verifies each certificate it has just assembled).
+ */
+export function splitSignedViews(signedDer: Uint8Array): {
   tbsDer: Uint8Array;
   algorithmIdentifierDer: Uint8Array;
   signature: Uint8Array;
@@ -76,9 +106,9 @@ export function splitSigned(signedDer: Uint8Array): {
     throw new RangeError('not a signed structure (SEQUENCE, AlgorithmIdentifier, BIT STRING)');
   }
   return {
-    tbsDer: signedDer.slice(outer.contentStart, tbs.end),
-    algorithmIdentifierDer: signedDer.slice(tbs.end, alg.end),
-    signature: signedDer.slice(bits.contentStart + 1, bits.end),
+    tbsDer: signedDer.subarray(outer.contentStart, tbs.end),
+    algorithmIdentifierDer: signedDer.subarray(tbs.end, alg.end),
+    signature: signedDer.subarray(bits.contentStart + 1, bits.end),
   };
 }
 
