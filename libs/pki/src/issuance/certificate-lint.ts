@@ -138,6 +138,8 @@ class TbsLayout {
   readonly extensionExplicitFalse: boolean[] = [];
   readonly extensionStart: number[] = [];
   readonly extensionEnd: number[] = [];
+  /** Start of the attribute value last decoded as UTF-8 without error in this lint (-1: none), so it is decoded once. */
+  validUtf8Start = -1;
   /** Whether the subjectPublicKeyInfo is the requested key, octet for octet, and the key as decoded. */
   spkiIsRequested = false;
   key: ReturnType<typeof parseSubjectPublicKeyInfo> | undefined;
@@ -159,6 +161,7 @@ const cursor = new DerCursor();
 /** Reads the TBSCertificate structure (RFC 5280 §4.1) into {@link layout}; throws RangeError when it is not one. */
 function readLayout(tbsDer: Uint8Array, t: TbsLayout): void {
   t.bytes = tbsDer;
+  t.validUtf8Start = -1;
   const c = cursor.reset(tbsDer);
   c.single();
   c.enterTagged(Tag.sequence, 'TBSCertificate');
@@ -423,6 +426,7 @@ function checkSubjectAttributes(t: TbsLayout, { profile }: LintExpectations): st
     return `countryName ${latin1(bytes.subarray(t.attributeStart[0], t.attributeEnd[0]))}, expected ${profile.country}`;
   }
   const cn = utf8.decode(bytes.subarray(t.attributeStart[1], t.attributeEnd[1]));
+  t.validUtf8Start = t.attributeStart[1];
   if (cn.trim().length === 0 || [...cn].length > 64) return 'commonName empty or longer than 64 characters (ub-common-name)';
   if (/\p{Cc}/u.test(cn)) return 'commonName has control characters';
   if (t.attributeEnd[2] - t.attributeStart[2] !== 16 || !allDigits(bytes, t.attributeStart[2], t.attributeEnd[2])) return 'subject serialNumber is not a 16-digit holder number';
@@ -436,7 +440,7 @@ function checkSubjectStringTypes(t: TbsLayout): string | undefined {
     const wanted = oid === OID.commonName ? Tag.utf8String : Tag.printableString;
     if (tag !== wanted) return `${oid} is tagged 0x${tag.toString(16)}, expected 0x${wanted.toString(16)}`;
     if (wanted === Tag.printableString && !isPrintableRange(t.bytes, t.attributeStart[i], t.attributeEnd[i])) return `${oid} has non-PrintableString characters`;
-    if (wanted === Tag.utf8String) utf8.decode(t.bytes.subarray(t.attributeStart[i], t.attributeEnd[i]));
+    if (wanted === Tag.utf8String && t.attributeStart[i] !== t.validUtf8Start) utf8.decode(t.bytes.subarray(t.attributeStart[i], t.attributeEnd[i]));
   }
   return undefined;
 }
