@@ -17,7 +17,10 @@ import {
 import { derObjectIdentifier, derOctetString, derPrintableString, derSequence, derSet, derTlv, derUtf8String } from './der-writer';
 import { assembleTbsCertificate, holderSubjectName, TbsCertificateParts } from './tbs-certificate';
 import { makeTestChain } from './testing/issuer-fixture';
+import { referenceLintCertificate } from './testing/reference-lint';
 import { randomPrime, rsaSpki, seededBytes } from './testing/key-fixtures';
+import { children, encoding, readSingle } from './der-reader';
+import { parseSubjectPublicKeyInfo } from './public-key';
 
 const profile = moicaProfile({ caLabel: 'lint', baseUrl: 'http://moica.example.tw', crlPartitions: 16 });
 const random = seededBytes('certificate-lint.spec');
@@ -59,15 +62,55 @@ function parts(overrides: Partial<TbsCertificateParts> = {}): TbsCertificatePart
   };
 }
 
+const parseSpki = (der: Uint8Array) => {
+  const parsed = parseSubjectPublicKeyInfo(der);
+  if (!parsed.ok) throw new Error(parsed.detail);
+  return parsed.key;
+};
+
+/** The TBS content without its version [0] field. */
+const withoutVersion = (tbs: Uint8Array) => {
+  const fields = children(readSingle(tbs));
+  return concat(fields.slice(1).map(encoding));
+};
+
+/** The TBS with an issuerUniqueID [1] after the subjectPublicKeyInfo. */
+const withUniqueIdentifier = (tbs: Uint8Array) => {
+  const fields = children(readSingle(tbs)).map(encoding);
+  return derSequence(...fields.slice(0, 7), Uint8Array.of(0x81, 0x02, 0x00, 0x01), ...fields.slice(7));
+};
+
+const concat = (arrays: Uint8Array[]) => Uint8Array.from(Buffer.concat(arrays));
+
+function replaceOctets(bytes: Uint8Array, from: Uint8Array, to: Uint8Array): Uint8Array {
+  const at = Buffer.from(bytes).indexOf(Buffer.from(from));
+  if (at < 0) throw new Error('not found');
+  const out = bytes.slice();
+  out.set(to, at);
+  return out;
+}
+
+/** An Extension with critical encoded as FALSE (DER omits DEFAULT values). */
+const explicitFalse = (extension: Uint8Array) => {
+  const [oid, value] = children(readSingle(extension)).map(encoding);
+  return derSequence(oid, Uint8Array.of(0x01, 0x01, 0x00), value);
+};
+
 const rdn = (oid: string, value: Uint8Array) => derSet(derSequence(derObjectIdentifier(oid), value));
 const replaceExtension = (index: number, extension: Uint8Array) => extensions().map((e, i) => (i === index ? extension : e));
+
+/** The rules each lint reports, in order: the cursor lint and the node-tree lint it replaced must agree. */
+const rulesOf = (tbs: Uint8Array, lintExpectations: LintExpectations) => ({
+  cursor: lintCertificate(tbs, lintExpectations).failures.map((failure) => failure.rule),
+  reference: referenceLintCertificate(tbs, lintExpectations).failures.map((failure) => failure.rule),
+});
 
 describe('lintCertificate', () => {
   it('passes a TBS built to the profile', () => {
     expect(lintCertificate(assembleTbsCertificate(parts()), expectations())).toEqual({ ok: true, failures: [] });
   });
 
-  it.each<[string, () => Partial<TbsCertificateParts>, LintRule, Partial<LintExpectations>?]>([
+  const failingCases: [string, () => Partial<TbsCertificateParts>, LintRule, Partial<LintExpectations>?][] = [
     ['a negative serial', () => ({ serialDer: Uint8Array.of(0x02, 0x01, 0x80) }), 'serial-positive'],
     ['a zero serial', () => ({ serialDer: Uint8Array.of(0x02, 0x01, 0x00) }), 'serial-positive'],
     ['a 21-octet serial', () => ({ serialDer: Uint8Array.of(0x02, 21, ...new Array(21).fill(0x11)) }), 'serial-length'],
@@ -93,10 +136,65 @@ describe('lintCertificate', () => {
     ['an unasked e-mail SAN', () => ({ extensions: [...extensions(), emailSubjectAltName('wang@example.tw')] }), 'extensions-allowed'],
     ['the CRL of another partition', () => ({ extensions: replaceExtension(5, crlDistributionPoints(profile, 4)) }), 'crl-distribution-points'],
     ['an unknown extension', () => ({ extensions: [...extensions(), derExtension('1.2.3.4', false, derOctetString(Uint8Array.of(1)))] }), 'extensions-allowed'],
-  ])('fails %s', (_name, override, rule, expectationOverrides = {}) => {
-    const result = lintCertificate(assembleTbsCertificate(parts(override())), expectations(expectationOverrides));
+    ['a v1 TBS (no version field)', () => ({}), 'version-v3'],
+    ['a notAfter before 2050 as GeneralizedTime', () => ({ notAfter: new Date('2051-01-01T00:00:00Z') }), 'validity-time-encoding'],
+    ['an issuer unique identifier', () => ({}), 'no-unique-identifiers'],
+    ['a keyUsage with trailing zero bits', () => ({ extensions: replaceExtension(2, derExtension(OID.keyUsage, true, Uint8Array.of(3, 3, 6, 0xc0, 0x00))) }), 'key-usage'],
+    ['a keyUsage with keyCertSign', () => ({ extensions: replaceExtension(2, keyUsage(['digitalSignature', 'nonRepudiation', 'keyCertSign'])) }), 'key-usage'],
+    ['an explicit critical FALSE', () => ({ extensions: replaceExtension(3, explicitFalse(certificatePolicies(profile.policyOids))) }), 'extensions-critical'],
+    ['a policy twice', () => ({ extensions: replaceExtension(3, certificatePolicies([...profile.policyOids, profile.policyOids[0]])) }), 'certificate-policies'],
+    ['a three-digit directory attribute', () => ({ extensions: replaceExtension(4, derExtension(OID.subjectDirectoryAttributes, false, derSequence(derSequence(derObjectIdentifier(OID.moicaIdLast4Digits), derSet(derPrintableString('123')))))) }), 'subject-directory-attributes'],
+    ['two CRL URIs', () => ({ extensions: replaceExtension(5, derExtension(OID.cRLDistributionPoints, false, derSequence(derSequence(derTlv(0xa0, derTlv(0xa0, derTlv(0x86, Buffer.from('http://a/')), derTlv(0x86, Buffer.from('http://b/')))))))) }), 'crl-distribution-points'],
+    ['an AIA without caIssuers', () => ({ extensions: replaceExtension(7, derExtension(OID.authorityInfoAccess, false, derSequence(derSequence(derObjectIdentifier(OID.idAdOcsp), derTlv(0x86, Buffer.from('http://ocsp/')))))) }), 'authority-info-access'],
+    ['a malformed e-mail SAN', () => ({ extensions: [...extensions(), derExtension(OID.subjectAltName, false, derSequence(derTlv(0x81, Buffer.from('no-at-sign'))))] }), 'subject-alt-name', { emailRequested: true }],
+    ['a CN that is not UTF-8', () => ({ subjectDer: derSequence(rdn(OID.countryName, derPrintableString('TW')), rdn(OID.commonName, derTlv(0x0c, Uint8Array.of(0xc3, 0x28))), rdn(OID.serialNumber, derPrintableString('0000000112831644'))) }), 'subject-string-types'],
+    ['a two-attribute RDN', () => ({ subjectDer: derSequence(derSet(derSequence(derObjectIdentifier(OID.countryName), derPrintableString('TW')), derSequence(derObjectIdentifier(OID.commonName), derUtf8String('王'))), rdn(OID.serialNumber, derPrintableString('0000000112831644'))) }), 'subject-attributes'],
+    ['a key other than the requested one', () => ({}), 'public-key-matches-request', { subjectPublicKey: parseSpki(rsaSpki(randomPrime(1024, random) * randomPrime(1024, random), 65537n)) }],
+  ];
+
+  /** Cases whose broken part is not one of the parts: the TBS is edited after assembly. */
+  const edited: Record<string, (tbs: Uint8Array) => Uint8Array> = {
+    'a v1 TBS (no version field)': (tbs) => derSequence(withoutVersion(tbs)),
+    'a notAfter before 2050 as GeneralizedTime': (tbs) => replaceOctets(tbs, Buffer.from('20510101000000Z'), Buffer.from('19510101000000Z')),
+    'an issuer unique identifier': (tbs) => withUniqueIdentifier(tbs),
+  };
+
+  const buildCase = (name: string, override: () => Partial<TbsCertificateParts>) => (edited[name] ?? ((tbs: Uint8Array) => tbs))(assembleTbsCertificate(parts(override())));
+
+  it.each(failingCases)('fails %s', (name, override, rule, expectationOverrides = {}) => {
+    const result = lintCertificate(buildCase(name, override), expectations(expectationOverrides));
     expect(result.ok).toBe(false);
     expect(result.failures.map((failure) => failure.rule)).toContain(rule);
+  });
+
+  it.each(failingCases)('reports the same rules as the node-tree lint for %s', (name, override, _rule, expectationOverrides = {}) => {
+    const { cursor, reference } = rulesOf(buildCase(name, override), expectations(expectationOverrides));
+    expect(cursor).toEqual(reference);
+  });
+
+  it('reports the same rules as the node-tree lint on 4,000 TBSCertificates with octets flipped, inserted, removed or cut off', () => {
+    const draw = seededBytes('certificate-lint.spec mutations');
+    const bases = [
+      [assembleTbsCertificate(parts()), expectations()],
+      [assembleTbsCertificate(parts({ extensions: [...extensions(), emailSubjectAltName('wang@example.tw')] })), expectations({ emailRequested: true })],
+      [assembleTbsCertificate(parts()), expectations({ subjectPublicKey: parseSpki(spki) })],
+    ] as const;
+    const seen = new Set<string>();
+    for (let round = 0; round < 4000; round++) {
+      const [base, lintExpectations] = bases[round % bases.length];
+      const [kind, a, b, c, d] = draw(5);
+      const at = ((a << 8) | b) % base.length;
+      let tbs: Uint8Array;
+      if (kind % 4 === 0) tbs = Uint8Array.from(base, (octet, i) => (i === at ? octet ^ (1 << (c % 8)) : octet));
+      else if (kind % 4 === 1) tbs = Uint8Array.from(base, (octet, i) => (i === at ? d : octet));
+      else if (kind % 4 === 2) tbs = Uint8Array.of(...base.subarray(0, at), d, ...base.subarray(at));
+      else tbs = c % 2 ? Uint8Array.of(...base.subarray(0, at), ...base.subarray(at + 1)) : base.slice(0, at);
+      const { cursor, reference } = rulesOf(tbs, lintExpectations);
+      expect([round, cursor]).toEqual([round, reference]);
+      seen.add(cursor.join());
+    }
+    // The mutations reach well past the decoding: many different rule sets come out.
+    expect(seen.size).toBeGreaterThan(20);
   });
 
   it('fails bytes that are not a TBSCertificate', () => {

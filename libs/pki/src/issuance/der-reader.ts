@@ -122,7 +122,11 @@ let oidCacheSize = 0;
 /** Dotted OBJECT IDENTIFIER (X.690 §8.19); decodings are cached, looked up by comparing octets in place. */
 export function readOid(node: DerNode): string {
   expectTag(node, Tag.oid, 'OBJECT IDENTIFIER');
-  const { bytes, contentStart, end } = node;
+  return readOidAt(node.bytes, node.contentStart, node.end);
+}
+
+/** {@link readOid} of the content octets `bytes[contentStart, end)`, for readers that keep no node. */
+export function readOidAt(bytes: Uint8Array, contentStart: number, end: number): string {
   const length = end - contentStart;
   let bucket = oidCache.get(length);
   if (bucket) {
@@ -132,7 +136,7 @@ export function readOid(node: DerNode): string {
       if (i === length) return entry.dotted;
     }
   }
-  const value = content(node);
+  const value = bytes.subarray(contentStart, end);
   const dotted = decodeOid(value);
   if (oidCacheSize < 4096) {
     if (!bucket) oidCache.set(length, (bucket = []));
@@ -211,32 +215,50 @@ export function latin1(bytes: Uint8Array): string {
 
 /** UTCTime or GeneralizedTime in the forms RFC 5280 §4.1.2.5 allows (Zulu, whole seconds). */
 export function readTime(node: DerNode): Date {
-  const { bytes, contentStart, end } = node;
-  const digitCount = node.tag === Tag.utcTime ? 12 : node.tag === Tag.generalizedTime ? 14 : -1;
+  return new Date(readTimeAt(node.bytes, node.tag, node.contentStart, node.end));
+}
+
+/**
+ * {@link readTime} of an element given by its tag and content range, as
+ * milliseconds since the epoch (no Date object: the lint reads two per
+ * certificate).
+ */
+export function readTimeAt(bytes: Uint8Array, tag: number, contentStart: number, end: number): number {
+  const digitCount = tag === Tag.utcTime ? 12 : tag === Tag.generalizedTime ? 14 : -1;
   // YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ: the digits, then 'Z', nothing else.
   let well = digitCount > 0 && end - contentStart === digitCount + 1 && bytes[end - 1] === 0x5a;
   for (let i = contentStart; well && i < end - 1; i++) well = bytes[i] >= 0x30 && bytes[i] <= 0x39;
-  if (!well) throw new RangeError(`time not in RFC 5280 §4.1.2.5 form: ${latin1(content(node))}`);
-  let offset = contentStart;
-  const number = (count: number) => {
-    let value = 0;
-    for (let i = 0; i < count; i++) value = value * 10 + bytes[offset++] - 0x30;
-    return value;
-  };
+  if (!well) throw new RangeError(`time not in RFC 5280 §4.1.2.5 form: ${latin1(bytes.subarray(contentStart, end))}`);
   let year: number;
+  let at: number;
   if (digitCount === 12) {
-    const yy = number(2);
+    const yy = digits(bytes, contentStart, 2);
     year = yy >= 50 ? 1900 + yy : 2000 + yy;
+    at = 2;
   } else {
-    year = number(4);
+    year = digits(bytes, contentStart, 4);
+    at = 4;
   }
-  return utc(year, [number(2), number(2), number(2), number(2), number(2)]);
-}
-
-function utc(year: number, [month, day, hour, minute, second]: number[]): Date {
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  const month = digits(bytes, contentStart + at, 2);
+  const day = digits(bytes, contentStart + at + 2, 2);
+  const hour = digits(bytes, contentStart + at + 4, 2);
+  const minute = digits(bytes, contentStart + at + 6, 2);
+  const second = digits(bytes, contentStart + at + 8, 2);
+  // Date.UTC reads years 0-99 as 1900-1999; the calendar check below uses the same year.
+  const calendarYear = year < 100 ? 1900 + year : year;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(calendarYear, month) || hour > 23 || minute > 59 || second > 59) {
     throw new RangeError('invalid calendar time');
   }
-  return date;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
+}
+
+function digits(bytes: Uint8Array, offset: number, count: number): number {
+  let value = 0;
+  for (let i = 0; i < count; i++) value = value * 10 + bytes[offset + i] - 0x30;
+  return value;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

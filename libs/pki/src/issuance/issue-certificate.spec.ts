@@ -15,6 +15,7 @@ import { readCertificate } from './tbs-certificate-reader';
 import { makeTestChain, TestChain } from './testing/issuer-fixture';
 import { buildTestCsr, randomPrime, rsaKeyFromPrimes, seededBytes } from './testing/key-fixtures';
 import { generateSerialNumber } from './serial-number';
+import { derUnsignedInteger } from './der-writer';
 
 const profile = moicaProfile({ caLabel: 'moica-test', baseUrl: 'http://moica.example.tw', crlPartitions: 64 });
 const random = seededBytes('issue-certificate.spec');
@@ -67,6 +68,17 @@ describe('generateSerialNumber', () => {
     expect(serial.hex).toBe(expectedHex);
     expect(serial.value).toBe(BigInt('0x' + expectedHex));
     expect(Buffer.from(serial.der.subarray(2)).toString('hex').replace(/^0+/, '')).toBe(expectedHex);
+  });
+
+  it('agrees with the general INTEGER encoder and bigint arithmetic on 2,000 draws, leading zero octets included', () => {
+    const draw = seededBytes('serial draws');
+    for (let round = 0; round < 2000; round++) {
+      const bytes = draw(16);
+      bytes.fill(0, 0, round % 5); // 0 to 4 leading zero octets
+      const serial = generateSerialNumber(() => bytes.slice());
+      const value = BigInt('0x' + Buffer.from(bytes).toString('hex'));
+      expect([round, serial.value, serial.hex, Buffer.from(serial.der).toString('hex')]).toEqual([round, value, value.toString(16), Buffer.from(derUnsignedInteger(bytes)).toString('hex')]);
+    }
   });
 
   it('draws again on zero, and refuses a stuck source', () => {

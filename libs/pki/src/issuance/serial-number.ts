@@ -6,7 +6,6 @@
  * is never negative and at most 17 content octets.
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
-import { derUnsignedInteger } from './der-writer';
 
 /** A source of random octets (injected in tests; crypto.randomBytes otherwise). */
 export type RandomSource = (size: number) => Uint8Array;
@@ -42,25 +41,25 @@ function pooledRandomBytes(size: number): Uint8Array {
   return out;
 }
 
-const HEX_DIGITS = '0123456789abcdef';
-
-/** The bytes as lower-case hex without leading zeros ("0" for zero): the serial as stored and shown. */
-function significantHex(bytes: Uint8Array): string {
-  let hex = '';
-  for (const octet of bytes) {
-    if (hex === '' && octet === 0) continue;
-    hex += hex === '' && octet < 16 ? HEX_DIGITS[octet] : HEX_DIGITS[octet >> 4] + HEX_DIGITS[octet & 15];
-  }
-  return hex === '' ? '0' : hex;
-}
-
 /** Draws a serial number; an all-zero draw (probability 2^-128) is drawn again. */
 export function generateSerialNumber(randomBytes: RandomSource = pooledRandomBytes): CertificateSerial {
   for (let attempt = 0; attempt < 4; attempt++) {
     const bytes = randomBytes(SERIAL_NUMBER_BYTES);
     if (bytes.length !== SERIAL_NUMBER_BYTES) throw new RangeError(`random source returned ${bytes.length} bytes, not ${SERIAL_NUMBER_BYTES}`);
-    const hex = significantHex(bytes);
-    if (hex !== '0') return { value: BigInt('0x' + hex), hex, der: derUnsignedInteger(bytes) };
+    let start = 0;
+    while (start < bytes.length && bytes[start] === 0) start++;
+    if (start === bytes.length) continue;
+    const magnitude = bytes.subarray(start);
+    // The hex as stored and shown: lower case, no leading zero digit ("0a0001" -> "a0001").
+    let hex = Buffer.from(magnitude.buffer, magnitude.byteOffset, magnitude.byteLength).toString('hex');
+    if (hex.charCodeAt(0) === 0x30) hex = hex.slice(1);
+    // DER INTEGER (X.690 §8.3): the minimal magnitude, after a 0x00 when its top bit is set; at most 17 octets, so a short length.
+    const pad = magnitude[0] & 0x80 ? 1 : 0;
+    const der = new Uint8Array(2 + pad + magnitude.length);
+    der[0] = 0x02;
+    der[1] = pad + magnitude.length;
+    der.set(magnitude, 2 + pad);
+    return { value: BigInt('0x' + hex), hex, der };
   }
   throw new Error('the random source keeps returning zero: refusing to issue');
 }

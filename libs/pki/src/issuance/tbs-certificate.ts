@@ -7,7 +7,7 @@
  */
 import { OID } from '../oids';
 import { CertificateIssuer } from './certificate-issuer';
-import { CertificateProfile } from './certificate-profile';
+import { CertificateKind, CertificateProfile } from './certificate-profile';
 import {
   authorityInfoAccess,
   authorityKeyIdentifier,
@@ -22,7 +22,9 @@ import {
 } from './certificate-extensions';
 import { Tag } from './der-reader';
 import {
+  concatBytes,
   DerNested,
+  DerPart,
   derNested,
   derNestedPrintableString,
   derNestedUtf8String,
@@ -31,6 +33,7 @@ import {
   derSequence,
   derSet,
   derTime,
+  derTlv,
 } from './der-writer';
 import { IssuanceRequest } from './issuance-request';
 import { CertificateSerial } from './serial-number';
@@ -40,30 +43,80 @@ const countryRdns = new Map<string, Uint8Array>();
 
 /** The holder's subject Name (RFC 5280 §4.1.2.6). */
 export function holderSubjectName(country: string, holderName: string, holderNumber: string): Uint8Array {
+  return derTlv(Tag.sequence, ...holderSubjectNested(country, holderName, holderNumber).parts);
+}
+
+/** {@link holderSubjectName}, to be written in place inside the TBSCertificate. */
+function holderSubjectNested(country: string, holderName: string, holderNumber: string): DerNested {
   // One attribute per RDN, so each SET OF has one element and needs no sorting (X.690 §11.6).
-  const rdn = (oid: string, value: DerNested) => derNested(Tag.set, derNested(Tag.sequence, derObjectIdentifier(oid), value));
+  const rdn = (oid: Uint8Array, value: DerNested) => derNested(Tag.set, derNested(Tag.sequence, oid, value));
   let countryRdn = countryRdns.get(country);
   if (!countryRdn) {
     countryRdn = derSet(derSequence(derObjectIdentifier(OID.countryName), derPrintableString(country)));
     if (countryRdns.size < 256) countryRdns.set(country, countryRdn);
   }
-  return derSequence(countryRdn, rdn(OID.commonName, derNestedUtf8String(holderName)), rdn(OID.serialNumber, derNestedPrintableString(holderNumber)));
+  return derNested(Tag.sequence, countryRdn, rdn(COMMON_NAME, derNestedUtf8String(holderName)), rdn(SERIAL_NUMBER, derNestedPrintableString(holderNumber)));
 }
+
+const COMMON_NAME = derObjectIdentifier(OID.commonName);
+const SERIAL_NUMBER = derObjectIdentifier(OID.serialNumber);
 
 /**
- * Encodings that depend only on the profile or the issuer, computed once per
- * object (profiles and issuers are immutable values). The lint re-reads every
- * one of them from the TBS, so a stale cache could not go unnoticed.
+ * The parts of a holder TBSCertificate that depend only on the issuer and
+ * the profile (and the CRL partition), encoded once and copied into every
+ * TBS: what each certificate writes itself is its serial, validity,
+ * subject, key, SKI and directory attribute (and e-mail SAN). The lint
+ * reads every one of these parts back from the TBS and checks it against
+ * the profile and the issuer on its own, so a stale part could not go
+ * unnoticed.
  */
-const encodings = new WeakMap<object, Map<string, Uint8Array>>();
-
-function cached(owner: object, key: string, build: () => Uint8Array): Uint8Array {
-  let map = encodings.get(owner);
-  if (!map) encodings.set(owner, (map = new Map()));
-  let value = map.get(key);
-  if (!value) map.set(key, (value = build()));
-  return value;
+interface IssuerProfileParts {
+  /** TBSCertificate.signature followed by issuer (RFC 5280 §4.1.2.3, §4.1.2.4). */
+  readonly algorithmAndIssuer: Uint8Array;
+  readonly authorityKeyIdentifier: Uint8Array;
+  /** keyUsage then certificatePolicies, by certificate kind and key type. */
+  readonly keyUsageAndPolicies: Readonly<Record<CertificateKind, Record<'RSA' | 'EC', Uint8Array>>>;
+  /** cRLDistributionPoints, freshestCRL and authorityInfoAccess, by CRL partition (filled as partitions are used). */
+  readonly tails: Map<number, Uint8Array>;
 }
+
+/** Partitions remembered per issuer and profile: a profile has at most a few thousand. */
+const MAX_CACHED_PARTITIONS = 4096;
+
+const issuerProfileParts = new WeakMap<CertificateIssuer, WeakMap<CertificateProfile, IssuerProfileParts>>();
+
+function partsFor(issuer: CertificateIssuer, profile: CertificateProfile): IssuerProfileParts {
+  let byProfile = issuerProfileParts.get(issuer);
+  if (!byProfile) issuerProfileParts.set(issuer, (byProfile = new WeakMap()));
+  let parts = byProfile.get(profile);
+  if (!parts) {
+    const policies = certificatePolicies(profile.policyOids, profile.cpsUri);
+    const usageAndPolicies = (kind: CertificateKind, keyKind: 'RSA' | 'EC') => concatBytes(keyUsage(profileKeyUsage(profile, kind, keyKind)), policies);
+    parts = {
+      algorithmAndIssuer: concatBytes(issuer.signatureAlgorithmDer, issuer.subjectDer),
+      authorityKeyIdentifier: authorityKeyIdentifier(issuer),
+      keyUsageAndPolicies: {
+        signature: { RSA: usageAndPolicies('signature', 'RSA'), EC: usageAndPolicies('signature', 'EC') },
+        encryption: { RSA: usageAndPolicies('encryption', 'RSA'), EC: usageAndPolicies('encryption', 'EC') },
+      },
+      tails: new Map(),
+    };
+    byProfile.set(profile, parts);
+  }
+  return parts;
+}
+
+function partitionTail(parts: IssuerProfileParts, profile: CertificateProfile, partition: number): Uint8Array {
+  let tail = parts.tails.get(partition);
+  if (!tail) {
+    tail = concatBytes(crlDistributionPoints(profile, partition), freshestCrl(profile, partition), authorityInfoAccess(profile));
+    if (parts.tails.size < MAX_CACHED_PARTITIONS) parts.tails.set(partition, tail);
+  }
+  return tail;
+}
+
+/** subjectKeyIdentifier extensions by SPKI (the key objects of checked requests are kept by the caller while it issues). */
+const subjectKeyIdentifiers = new WeakMap<Uint8Array, Uint8Array>();
 
 /** The TBSCertificate DER. The request must already have been checked against the profile. */
 export function buildTbsCertificate(
@@ -73,27 +126,27 @@ export function buildTbsCertificate(
   serial: CertificateSerial,
 ): Uint8Array {
   const key = request.publicKey.key;
-  const extensions = [
-    cached(issuer, 'aki', () => authorityKeyIdentifier(issuer)),
-    cached(key.spki, 'ski', () => subjectKeyIdentifier(key.spki)),
-    cached(profile, `ku:${request.kind}:${key.kind}`, () => keyUsage(profileKeyUsage(profile, request.kind, key.kind))),
-    cached(profile, 'cp', () => certificatePolicies(profile.policyOids, profile.cpsUri)),
+  const parts = partsFor(issuer, profile);
+  let ski = subjectKeyIdentifiers.get(key.spki);
+  if (!ski) subjectKeyIdentifiers.set(key.spki, (ski = subjectKeyIdentifier(key.spki)));
+  const extensions: DerPart[] = [
+    parts.authorityKeyIdentifier,
+    ski,
+    parts.keyUsageAndPolicies[request.kind][key.kind],
     nationalIdLast4Attribute(request.nationalIdLast4),
-    ...(request.email !== undefined ? [emailSubjectAltName(request.email)] : []),
-    cached(profile, `crl:${request.crlPartition}`, () => crlDistributionPoints(profile, request.crlPartition)),
-    cached(profile, `delta:${request.crlPartition}`, () => freshestCrl(profile, request.crlPartition)),
-    cached(profile, 'aia', () => authorityInfoAccess(profile)),
   ];
-  return assembleTbsCertificate({
-    serialDer: serial.der,
-    signatureAlgorithmDer: issuer.signatureAlgorithmDer,
-    issuerDer: issuer.subjectDer,
-    notBefore: request.notBefore,
-    notAfter: request.notAfter,
-    subjectDer: holderSubjectName(profile.country, request.holderName, request.holderNumber),
-    subjectPublicKeyInfoDer: key.spki,
-    extensions,
-  });
+  if (request.email !== undefined) extensions.push(emailSubjectAltName(request.email));
+  extensions.push(partitionTail(parts, profile, request.crlPartition));
+  // Written into one allocation (RFC 5280 §4.1 field order); the same layout as assembleTbsCertificate.
+  return derSequence(
+    VERSION_V3,
+    serial.der,
+    parts.algorithmAndIssuer,
+    derNested(Tag.sequence, derTime(request.notBefore), derTime(request.notAfter)),
+    holderSubjectNested(profile.country, request.holderName, request.holderNumber),
+    key.spki,
+    derNested(0xa3, derNested(Tag.sequence, ...extensions)),
+  );
 }
 
 /** The encoded parts of a TBSCertificate (RFC 5280 §4.1). */
