@@ -12,6 +12,8 @@
  * {@link children} requires: {@link DerCursor.leave} reads whatever was not
  * read. Anything else throws RangeError.
  */
+import { derContentLength, derHeaderOctets } from '../signing/der';
+
 const EMPTY = new Uint8Array(0);
 
 export class DerCursor {
@@ -48,21 +50,8 @@ export class DerCursor {
     if (offset + 2 > this.limit) throw new RangeError('truncated DER element');
     const tag = bytes[offset];
     if ((tag & 0x1f) === 0x1f) throw new RangeError('multi-octet tags are not used in X.509');
-    const first = bytes[offset + 1];
-    let length: number;
-    let contentStart: number;
-    if (first < 0x80) {
-      length = first;
-      contentStart = offset + 2;
-    } else {
-      const count = first & 0x7f;
-      if (count === 0 || count > 6) throw new RangeError('unsupported DER length form');
-      if (offset + 2 + count > this.limit) throw new RangeError('truncated DER length');
-      length = 0;
-      for (let i = 0; i < count; i++) length = length * 256 + bytes[offset + 2 + i];
-      if (length < 0x80 || bytes[offset + 2] === 0) throw new RangeError('non-minimal DER length');
-      contentStart = offset + 2 + count;
-    }
+    const length = derContentLength(bytes, offset, this.limit);
+    const contentStart = offset + derHeaderOctets(bytes, offset);
     const end = contentStart + length;
     if (end > bytes.length) throw new RangeError('truncated DER content');
     if (end > this.limit) throw new RangeError('child element overruns its parent');

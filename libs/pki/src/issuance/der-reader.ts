@@ -5,6 +5,8 @@
  * exact bytes it was read from, so "what was linted is what gets signed" can
  * be checked byte for byte (STYLE.md, the Boulder model).
  */
+import { derContentLength, derHeaderOctets } from '../signing/der';
+
 /** One DER element: its identifier octet and where its bytes lie in the buffer. */
 export interface DerNode {
   /** The whole identifier octet (class, constructed bit and tag number). */
@@ -35,30 +37,15 @@ export const Tag = {
 
 /**
  * Reads the element at `offset`; throws RangeError on anything that is not
- * DER. The header rules are those of the signing layer's readDerHeader
- * (definite lengths in the shortest form, at most 6 length octets), read
- * here without an intermediate object: the lint reads a few hundred
- * elements per certificate.
+ * DER: one-octet tags, and lengths as the signing layer's derContentLength
+ * reads them (definite, shortest form, at most 6 length octets).
  */
 export function readNode(bytes: Uint8Array, offset = 0): DerNode {
   if (offset + 2 > bytes.length) throw new RangeError('truncated DER element');
   const tag = bytes[offset];
   if ((tag & 0x1f) === 0x1f) throw new RangeError('multi-octet tags are not used in X.509');
-  const first = bytes[offset + 1];
-  let length: number;
-  let contentStart: number;
-  if (first < 0x80) {
-    length = first;
-    contentStart = offset + 2;
-  } else {
-    const count = first & 0x7f;
-    if (count === 0 || count > 6) throw new RangeError('unsupported DER length form');
-    if (offset + 2 + count > bytes.length) throw new RangeError('truncated DER length');
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + bytes[offset + 2 + i];
-    if (length < 0x80 || bytes[offset + 2] === 0) throw new RangeError('non-minimal DER length');
-    contentStart = offset + 2 + count;
-  }
+  const length = derContentLength(bytes, offset, bytes.length);
+  const contentStart = offset + derHeaderOctets(bytes, offset);
   const end = contentStart + length;
   if (end > bytes.length) throw new RangeError('truncated DER content');
   return { tag, bytes, start: offset, contentStart, end };

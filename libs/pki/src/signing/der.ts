@@ -155,30 +155,40 @@ export function derObjectIdentifier(dotted: string): Uint8Array {
 }
 
 /**
+ * The content length of the DER element at `offset`, from its length octets:
+ * definite, in the shortest form, at most 6 octets, all before `limit`.
+ * Throws RangeError otherwise. The one reader of DER lengths: readDerHeader,
+ * the issuance DER reader and cursor call it (no object per element).
+ */
+export function derContentLength(bytes: Uint8Array, offset: number, limit: number): number {
+  if (offset + 2 > limit) throw new RangeError('truncated DER element');
+  const first = bytes[offset + 1];
+  if (first < 0x80) return first;
+  const count = first & 0x7f;
+  if (count === 0 || count > 6) throw new RangeError('unsupported DER length form');
+  if (offset + 2 + count > limit) throw new RangeError('truncated DER length');
+  let length = 0;
+  for (let i = 0; i < count; i++) length = length * 256 + bytes[offset + 2 + i];
+  if (length < 0x80 || bytes[offset + 2] === 0) throw new RangeError('non-minimal DER length');
+  return length;
+}
+
+/** Octets of tag and length of the DER element at `offset`, once derContentLength has accepted it. */
+export function derHeaderOctets(bytes: Uint8Array, offset: number): number {
+  const first = bytes[offset + 1];
+  return first < 0x80 ? 2 : 2 + (first & 0x7f);
+}
+
+/**
  * Reads the outer tag-length of a DER element at `offset` and returns where
  * its content starts and ends. Throws on indefinite or truncated lengths.
  */
 export function readDerHeader(bytes: Uint8Array, offset = 0): { tag: number; contentStart: number; end: number } {
-  if (offset + 2 > bytes.length) throw new RangeError('truncated DER element');
-  const tag = bytes[offset];
-  const first = bytes[offset + 1];
-  let length: number;
-  let contentStart: number;
-  if (first < 0x80) {
-    length = first;
-    contentStart = offset + 2;
-  } else {
-    const count = first & 0x7f;
-    if (count === 0 || count > 6) throw new RangeError('unsupported DER length form');
-    if (offset + 2 + count > bytes.length) throw new RangeError('truncated DER length');
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + bytes[offset + 2 + i];
-    if (length < 0x80 || bytes[offset + 2] === 0) throw new RangeError('non-minimal DER length');
-    contentStart = offset + 2 + count;
-  }
+  const length = derContentLength(bytes, offset, bytes.length);
+  const contentStart = offset + derHeaderOctets(bytes, offset);
   const end = contentStart + length;
   if (end > bytes.length) throw new RangeError('truncated DER content');
-  return { tag, contentStart, end };
+  return { tag: bytes[offset], contentStart, end };
 }
 
 /** Raw r||s (PKCS#11 v2.40 §2.3.1, WebCrypto) to DER Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 3279 §2.2.3). */
