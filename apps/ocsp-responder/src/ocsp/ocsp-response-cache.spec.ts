@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { OCSP_TRY_LATER, OcspResponseBuilder, encodeCertId, encodeSingleResponse } from '@moica/pki';
+import { OCSP_TRY_LATER, OcspResponseBuilder, encodeCertId, encodeSingleResponse, ocspCertsFieldStart } from '@moica/pki';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { createTestPki, type TestPki } from '../../../../libs/pki/src/revocation/testing/test-pki';
-import { OcspResponseCache, certsFieldStart, type CachedResponse, type CachedStatus } from './ocsp-response-cache';
+import { OcspResponseCache, type CachedResponse, type CachedStatus } from './ocsp-response-cache';
 
 const GOOD: CachedStatus = { code: 0, revokedAt: 0, reason: -1 };
 
@@ -297,7 +297,7 @@ describe('OcspResponseCache: the responder certificate kept once', () => {
     for (const der of [signed[0], otherSigned[0]]) {
       const response = pkijs.OCSPResponse.fromBER(der);
       const basic = pkijs.BasicOCSPResponse.fromBER(response.responseBytes!.response.valueBlock.valueHexView);
-      const start = certsFieldStart(der);
+      const start = ocspCertsFieldStart(der);
       expect(start).toBeGreaterThan(0);
       // What precedes ends with the signature's bits; what follows is [0] { SEQUENCE OF Certificate } with the responder's.
       expect(der.subarray(start - basic.signature.valueBlock.valueHexView.length, start)).toEqual(Buffer.from(basic.signature.valueBlock.valueHexView));
@@ -315,20 +315,20 @@ describe('OcspResponseCache: the responder certificate kept once', () => {
 
   it('keeps anything else whole: error responses, truncated or padded DER, no certs field', () => {
     const der = signed[0];
-    expect(certsFieldStart(OCSP_TRY_LATER)).toBe(-1);
-    expect(certsFieldStart(der.subarray(0, der.length - 1))).toBe(-1);
-    expect(certsFieldStart(Buffer.concat([der, Buffer.of(0)]))).toBe(-1);
-    expect(certsFieldStart(der.subarray(0, 1))).toBe(-1);
-    expect(certsFieldStart(new Uint8Array(0))).toBe(-1);
+    expect(ocspCertsFieldStart(OCSP_TRY_LATER)).toBe(-1);
+    expect(ocspCertsFieldStart(der.subarray(0, der.length - 1))).toBe(-1);
+    expect(ocspCertsFieldStart(Buffer.concat([der, Buffer.of(0)]))).toBe(-1);
+    expect(ocspCertsFieldStart(der.subarray(0, 1))).toBe(-1);
+    expect(ocspCertsFieldStart(new Uint8Array(0))).toBe(-1);
     // The same response without its certs field (lengths rewritten): nothing to share.
-    const start = certsFieldStart(der);
+    const start = ocspCertsFieldStart(der);
     const response = pkijs.OCSPResponse.fromBER(der);
     const basic = pkijs.BasicOCSPResponse.fromBER(response.responseBytes!.response.valueBlock.valueHexView);
     delete basic.certs;
     response.responseBytes!.response = new asn1js.OctetString({ valueHex: basic.toSchema().toBER() });
     const bare = Buffer.from(response.toSchema().toBER());
     expect(bare.length).toBeLessThan(start + 10);
-    expect(certsFieldStart(bare)).toBe(-1);
+    expect(ocspCertsFieldStart(bare)).toBe(-1);
     const cache = new OcspResponseCache(1 << 20);
     cache.set('ca', 'sha1', '01', { der: bare, thisUpdate: 0, nextUpdate: 10_000, status: GOOD });
     expect(cache.get('ca', 'sha1', '01', 0)!.der).toEqual(bare);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CertIdHashAlgorithm } from '@moica/pki';
+import { ocspCertsFieldStart, type CertIdHashAlgorithm } from '@moica/pki';
 
 /**
  * One signed response: what `set` takes, and what `get` returns (then a
@@ -412,12 +412,12 @@ export class OcspResponseCache {
   /**
    * The index of `der`'s shared end in `tails` (added when new), or NO_TAIL:
    * the `[0] certs` field that closes a BasicOCSPResponse inside an
-   * OCSPResponse (RFC 6960 §4.2.1), found by walking the DER's headers; any
+   * OCSPResponse (RFC 6960 §4.2.1), found by `ocspCertsFieldStart`; any
    * other shape (an error response, no certificates, a malformed one) is
    * kept whole. Concatenated back, the octets are exactly those given.
    */
   private tailOf(der: Buffer): number {
-    const start = certsFieldStart(der);
+    const start = ocspCertsFieldStart(der);
     if (start < 0) return NO_TAIL;
     const length = der.length - start;
     for (let i = this.tails.length - 1; i >= 0; i--) {
@@ -471,54 +471,6 @@ class CachedResponseView implements CachedResponse {
   get etag(): string {
     return this.cache.etagOf(this.id, this.seq, this.offset, this.der);
   }
-}
-
-/**
- * Where the `[0] certs` field of the BasicOCSPResponse in an OCSPResponse
- * starts, when it is the last field and ends where `der` ends; -1 otherwise.
- *   OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT SEQUENCE {
- *     responseType OID, response OCTET STRING (BasicOCSPResponse ::= SEQUENCE {
- *       tbsResponseData SEQUENCE, signatureAlgorithm SEQUENCE, signature BIT STRING, certs [0] EXPLICIT ... }) } }
- */
-export function certsFieldStart(der: Uint8Array): number {
-  const at = { offset: 0 };
-  const enter = (tag: number, end: number): number => {
-    if (at.offset >= end || der[at.offset] !== tag) return -1;
-    const contentEnd = contentEndOf(der, at, end);
-    return contentEnd;
-  };
-  const skip = (tag: number, end: number): boolean => {
-    const contentEnd = enter(tag, end);
-    if (contentEnd < 0) return false;
-    at.offset = contentEnd;
-    return true;
-  };
-  const end = der.length;
-  if (enter(0x30, end) !== end) return -1; // OCSPResponse, exactly the whole input
-  if (!skip(0x0a, end)) return -1; // responseStatus
-  const bytesEnd = enter(0xa0, end);
-  if (bytesEnd !== end || enter(0x30, end) !== end) return -1; // responseBytes
-  if (!skip(0x06, end)) return -1; // responseType
-  if (enter(0x04, end) !== end || enter(0x30, end) !== end) return -1; // response, BasicOCSPResponse
-  if (!skip(0x30, end) || !skip(0x30, end) || !skip(0x03, end)) return -1; // tbsResponseData, signatureAlgorithm, signature
-  const start = at.offset;
-  return enter(0xa0, end) === end ? start : -1;
-}
-
-/** Reads the tag's length octets at `at.offset` (DER, definite, at most 4 octets), leaves `at.offset` at the content; returns the content's end, or -1. */
-function contentEndOf(der: Uint8Array, at: { offset: number }, end: number): number {
-  let offset = at.offset + 1;
-  if (offset >= end) return -1;
-  let length = der[offset++];
-  if (length & 0x80) {
-    const octets = length & 0x7f;
-    if (octets === 0 || octets > 4 || offset + octets > end) return -1;
-    length = 0;
-    for (let i = 0; i < octets; i++) length = length * 256 + der[offset++];
-  }
-  if (offset + length > end) return -1;
-  at.offset = offset;
-  return offset + length;
 }
 
 function grown(array: Int32Array, length: number): Int32Array {

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { OID } from '../oids';
 import { Signer, assembleSignedWith } from '../signing';
 import { TAG, derExtension, derObjectIdentifier, derOctetString, derSequence, derTlv, concatBytes } from './der-encoding';
-import { bytesEqual } from './der-reader';
+import { DerReader, DerReadError, bytesEqual } from './der-reader';
 import { readCertificateFields } from './certificate-fields';
 import { OCSP_NONCE_MAX_LENGTH, OCSP_NONCE_MIN_LENGTH } from './ocsp-request-parser';
 import { encodeGeneralizedTime } from './x509-time';
@@ -89,5 +89,49 @@ export class OcspResponseBuilder {
       throw new Error(`signing an OCSP response with ${this.identity.signer.keyLabel}`, { cause });
     }
     return derSequence(SUCCESSFUL, derTlv(0xa0, derSequence(BASIC_RESPONSE_TYPE, derOctetString(basic))));
+  }
+}
+
+/**
+ * Where the `certs` field of the BasicOCSPResponse inside an OCSPResponse
+ * starts, when it is the last field and ends where `der` ends (RFC 6960
+ * §4.2.1); -1 for any other shape (an error response, no certificates,
+ * trailing octets, anything malformed). What follows that offset is the same
+ * in every response one responder signs: the OCSP responder's cache keeps it
+ * once.
+ *
+ *   OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT SEQUENCE {
+ *     responseType OID, response OCTET STRING (BasicOCSPResponse ::= SEQUENCE {
+ *       tbsResponseData SEQUENCE, signatureAlgorithm SEQUENCE, signature BIT STRING, certs [0] EXPLICIT ... }) } }
+ */
+export function ocspCertsFieldStart(der: Uint8Array): number {
+  try {
+    const outer = new DerReader(der);
+    const response = outer.next(TAG.sequence, 'OCSPResponse');
+    outer.finish('OCSPResponse');
+    const fields = DerReader.inside(der, response);
+    fields.next(TAG.enumerated, 'responseStatus');
+    const explicit = fields.next(0xa0, 'responseBytes');
+    fields.finish('OCSPResponse');
+    const bytes = DerReader.inside(der, explicit);
+    const responseBytes = bytes.next(TAG.sequence, 'ResponseBytes');
+    bytes.finish('responseBytes');
+    const typed = DerReader.inside(der, responseBytes);
+    typed.next(TAG.objectIdentifier, 'responseType');
+    const octets = typed.next(TAG.octetString, 'response');
+    typed.finish('ResponseBytes');
+    const wrapper = DerReader.inside(der, octets);
+    const basic = wrapper.next(TAG.sequence, 'BasicOCSPResponse');
+    wrapper.finish('response');
+    const parts = DerReader.inside(der, basic);
+    parts.next(TAG.sequence, 'tbsResponseData');
+    parts.next(TAG.sequence, 'signatureAlgorithm');
+    parts.next(TAG.bitString, 'signature');
+    const certs = parts.next(0xa0, 'certs');
+    parts.finish('BasicOCSPResponse');
+    return certs.end === der.length ? certs.start : -1;
+  } catch (error) {
+    if (error instanceof DerReadError) return -1;
+    throw error;
   }
 }
