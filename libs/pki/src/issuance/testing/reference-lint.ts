@@ -7,7 +7,7 @@
  */
 import { OID } from '../../oids';
 import { checkKeyAllowed } from '../allowed-key';
-import { LintExpectations, LintFailure, LintResult, LintRule } from '../certificate-lint';
+import { containsNationalId, LintExpectations, LintFailure, LintResult, LintRule } from '../certificate-lint';
 import { keyIdentifier } from '../certificate-issuer';
 import { CertificateProfile, KEY_USAGE_BITS, profileUrl } from '../certificate-profile';
 import { children, childrenOf, content, DerNode, latin1, readNamedBits, readOid, readSingle, Tag } from '../der-reader';
@@ -140,30 +140,6 @@ function findNationalId(tbs: TbsCertificateFields): string | undefined {
     tbs.subject.some((rdn) => rdn.some((attribute) => containsNationalId(attribute.value))) ||
     tbs.extensions.some((extension) => containsNationalId(extension.value));
   return found ? 'a national ID number pattern appears in the subject or an extension' : undefined;
-}
-
-const isDigit = (octet: number) => octet >= 0x30 && octet <= 0x39;
-const isUpper = (octet: number) => octet >= 0x41 && octet <= 0x5a;
-
-/**
- * Whether {@link NATIONAL_ID} matches the octets read as text, without
- * decoding them. The pattern is ten ASCII characters; in UTF-8 (even
- * malformed, decoded leniently) and in ISO 8859-1 alike, ASCII characters
- * are exactly the octets below 0x80 and every other octet decodes to a
- * non-ASCII character, so ten consecutive ASCII characters in the text are
- * ten consecutive ASCII octets. The second character of the foreign-resident
- * form may be 8 or 9, which the first form already covers.
- */
-function containsNationalId(octets: Uint8Array): boolean {
-  for (let i = 0; i + 10 <= octets.length; i++) {
-    if (!isUpper(octets[i])) continue;
-    const second = octets[i + 1];
-    if (!isDigit(second) && !(second >= 0x41 && second <= 0x44)) continue;
-    let digits = 2;
-    while (digits < 10 && isDigit(octets[i + digits])) digits++;
-    if (digits === 10) return true;
-  }
-  return false;
 }
 
 function checkExtensions(tbs: TbsCertificateFields, expectations: LintExpectations, check: Check, key: SubjectPublicKey | undefined): void {
