@@ -114,9 +114,9 @@ describe('prepareCertificate + issueCertificate', () => {
     await expect(issueCertificate(prepared, chain.issuingSigner)).rejects.toMatchObject({ code: 'tbs-modified' });
   });
 
-  it('refuses a signer whose signature does not verify', async () => {
+  it('verifies the signature of a signer that does not check its own, and refuses one that does not verify', async () => {
     const prepared = prepareCertificate(await request(), profile, chain.issuer, { validityCap: cap });
-    const faulty = Object.create(chain.issuingSigner) as SoftwareSigner;
+    const faulty = Object.create(chain.issuingSigner, { checksItsSignatures: { value: false } }) as SoftwareSigner;
     faulty.sign = async (data: Uint8Array) => {
       const signature = await chain.issuingSigner.sign(data);
       signature[10] ^= 1;

@@ -118,6 +118,11 @@ describeWithTools(['softhsm2-util'], 'Pkcs11Token on SoftHSM2', () => {
     expect(signatures.filter((signature, i) => verifies(signer, inputs[i], signature))).toHaveLength(200);
   });
 
+  it('says it checks its signatures unless told not to verify each one', async () => {
+    expect((await token.signer('rsa-2048')).checksItsSignatures).toBe(true);
+    expect((await token.signer('rsa-2048', { verifyEachSignature: false })).checksItsSignatures).toBe(false);
+  });
+
   it('gives the same RSA signature with CKM_RSA_PKCS over a DigestInfo as with CKM_SHA256_RSA_PKCS', async () => {
     const hsmHashes = await token.signer('rsa-2048');
     const softwareHashes = await token.signer('rsa-2048', { rsaMechanism: 'CKM_RSA_PKCS' });

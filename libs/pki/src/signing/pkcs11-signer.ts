@@ -548,7 +548,8 @@ export class Pkcs11Signer implements Signer {
   private readonly verificationKey: KeyObject;
   private readonly mechanism: number;
   private readonly maxSignatureBytes: number;
-  private readonly verifyEachSignature: boolean;
+  /** Each signature is verified with the public key before sign() returns it (verifyEachSignature, default true). */
+  readonly checksItsSignatures: boolean;
 
   /** @internal Use Pkcs11Token.signer() or openPkcs11Signer(). */
   constructor(
@@ -561,7 +562,7 @@ export class Pkcs11Signer implements Signer {
   ) {
     this.signatureAlgorithm = signatureAlgorithmFor(keyAlgorithm);
     this.verificationKey = createPublicKey({ key: Buffer.from(publicKeySpki), format: 'der', type: 'spki' });
-    this.verifyEachSignature = options.verifyEachSignature ?? true;
+    this.checksItsSignatures = options.verifyEachSignature ?? true;
     if (keyAlgorithm.kind === 'RSA') {
       this.mechanism =
         (options.rsaMechanism ?? 'CKM_SHA256_RSA_PKCS') === 'CKM_RSA_PKCS'
@@ -600,7 +601,7 @@ export class Pkcs11Signer implements Signer {
     } else {
       signature = new Uint8Array(output);
     }
-    if (this.verifyEachSignature) {
+    if (this.checksItsSignatures) {
       const valid = cryptoVerify(hashName, data, { key: this.verificationKey, dsaEncoding: 'der' }, signature);
       if (!valid) throw new SigningError(this.keyLabel, 'the token returned a signature that does not verify');
     }

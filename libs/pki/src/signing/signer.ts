@@ -26,6 +26,16 @@ export interface Signer {
    * (RFC 5480 §2.2 / RFC 3279 §2.2.3). Throws SigningError on failure.
    */
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * True when no signature leaves {@link sign} unchecked against this key,
+   * so a caller need not verify it again before release: the PKCS#11 signer
+   * verifies each one with the public key (unless configured not to), and
+   * OpenSSL's RSA private-key operation raises its CRT result to the public
+   * exponent and recomputes without CRT when that does not give back its
+   * input, so a miscalculated RSA-CRT signature, which would reveal a factor
+   * of the modulus, never leaves it. ECDSA signing has no such check.
+   */
+  readonly checksItsSignatures: boolean;
   /** Releases sessions or handles. */
   close(): Promise<void>;
 }

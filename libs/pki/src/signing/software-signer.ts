@@ -12,6 +12,12 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 export class SoftwareSigner implements Signer {
   readonly signatureAlgorithm: SignatureAlgorithm;
   readonly publicKeySpki: Uint8Array;
+  /**
+   * RSA: yes. OpenSSL (3.5, crypto/rsa/rsa_ossl.c, rsa_ossl_mod_exp) checks
+   * every CRT result by re-encrypting it with e mod n and falls back to a
+   * plain exponentiation when the check fails. ECDSA: no, the caller verifies.
+   */
+  readonly checksItsSignatures: boolean;
   /** The digest of the signature algorithm (RFC 4055 §5, RFC 5758 §3.2). */
   private readonly hash: 'sha256' | 'sha384';
 
@@ -23,6 +29,7 @@ export class SoftwareSigner implements Signer {
     this.signatureAlgorithm = signatureAlgorithmFor(keyAlgorithm);
     this.publicKeySpki = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
     this.hash = this.signatureAlgorithm === 'ecdsaWithSHA384' ? 'sha384' : 'sha256';
+    this.checksItsSignatures = keyAlgorithm.kind === 'RSA';
   }
 
   /** Generates a fresh key pair. */
