@@ -91,9 +91,9 @@ function partsFor(issuer: CertificateIssuer, profile: CertificateProfile): Issue
   let parts = byProfile.get(profile);
   if (!parts) {
     const policies = certificatePolicies(profile.policyOids, profile.cpsUri);
-    const usageAndPolicies = (kind: CertificateKind, keyKind: 'RSA' | 'EC') => concatBytes(keyUsage(profileKeyUsage(profile, kind, keyKind)), policies);
+    const usageAndPolicies = (kind: CertificateKind, keyKind: 'RSA' | 'EC') => concatBytes([keyUsage(profileKeyUsage(profile, kind, keyKind)), policies]);
     parts = {
-      algorithmAndIssuer: concatBytes(issuer.signatureAlgorithmDer, issuer.subjectDer),
+      algorithmAndIssuer: concatBytes([issuer.signatureAlgorithmDer, issuer.subjectDer]),
       authorityKeyIdentifier: authorityKeyIdentifier(issuer),
       keyUsageAndPolicies: {
         signature: { RSA: usageAndPolicies('signature', 'RSA'), EC: usageAndPolicies('signature', 'EC') },
@@ -109,7 +109,7 @@ function partsFor(issuer: CertificateIssuer, profile: CertificateProfile): Issue
 function partitionTail(parts: IssuerProfileParts, profile: CertificateProfile, partition: number): Uint8Array {
   let tail = parts.tails.get(partition);
   if (!tail) {
-    tail = concatBytes(crlDistributionPoints(profile, partition), freshestCrl(profile, partition), authorityInfoAccess(profile));
+    tail = concatBytes([crlDistributionPoints(profile, partition), freshestCrl(profile, partition), authorityInfoAccess(profile)]);
     if (parts.tails.size < MAX_CACHED_PARTITIONS) parts.tails.set(partition, tail);
   }
   return tail;

@@ -2,11 +2,13 @@
  * The DER encodings (X.690 §8, §10) that CRLs and OCSP responses are built
  * from, written by hand so that the hot paths (a million CRL entries, a
  * response per OCSP request) allocate little and never round-trip through an
- * ASN.1 object model. Every function returns fresh bytes.
- *
- * (libs/pki/src/signing/der.ts has a similar set for the signing layer; these
- * are kept apart so each module can tune its own hot path.)
+ * ASN.1 object model. Every function returns fresh bytes. The basic ones
+ * (lengths, TLV, SEQUENCE, OBJECT IDENTIFIER, NULL) are signing/der.ts's,
+ * re-exported here.
  */
+import { derTlv, derSequence, derObjectIdentifier, derLengthSize, writeDerLength } from '../signing/der';
+
+export { concatBytes, DER_NULL, derLengthSize, derObjectIdentifier, derSequence, derTlv, writeDerLength } from '../signing/der';
 
 /** Universal tags used by revocation structures (X.680 §8.4). */
 export const TAG = {
@@ -22,73 +24,12 @@ export const TAG = {
   sequence: 0x30,
 } as const;
 
-/** Number of octets of the DER length field for a content of `length` octets (X.690 §10.1). */
-export function derLengthSize(length: number): number {
-  if (length < 0x80) return 1;
-  if (length < 0x100) return 2;
-  if (length < 0x10000) return 3;
-  if (length < 0x1000000) return 4;
-  if (length <= 0xffffffff) return 5;
-  throw new RangeError(`DER length ${length} is too large`);
-}
-
-/**
- * Writes the DER definite length (shortest form, X.690 §10.1) of `length`
- * into `target` at `offset` and returns the offset after it.
- */
-export function writeDerLength(target: Uint8Array, offset: number, length: number): number {
-  if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`invalid DER length ${length}`);
-  const size = derLengthSize(length);
-  if (size === 1) {
-    target[offset] = length;
-    return offset + 1;
-  }
-  target[offset] = 0x80 | (size - 1);
-  for (let i = size - 1; i >= 1; i--) {
-    target[offset + i] = length & 0xff;
-    length = Math.floor(length / 256);
-  }
-  return offset + size;
-}
-
 /** The tag and length octets of an element with a one-octet tag and `length` content octets. */
 export function derHeader(tag: number, length: number): Uint8Array {
   const out = new Uint8Array(1 + derLengthSize(length));
   out[0] = tag;
   writeDerLength(out, 1, length);
   return out;
-}
-
-/** Concatenates byte arrays into one new array. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-/** A tag-length-value with a one-octet tag whose content is the concatenation of `content`. */
-export function derTlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of content) length += part.length;
-  const out = new Uint8Array(1 + derLengthSize(length) + length);
-  out[0] = tag;
-  let offset = writeDerLength(out, 1, length);
-  for (const part of content) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-/** SEQUENCE of already-encoded elements (X.690 §8.9). */
-export function derSequence(...elements: Uint8Array[]): Uint8Array {
-  return derTlv(TAG.sequence, ...elements);
 }
 
 /** OCTET STRING (X.690 §8.7, primitive in DER). */
@@ -98,9 +39,6 @@ export function derOctetString(bytes: Uint8Array): Uint8Array {
 
 /** BOOLEAN TRUE (X.690 §11.1: DER encodes TRUE as 0xFF). */
 export const DER_TRUE: Uint8Array = Uint8Array.of(TAG.boolean, 0x01, 0xff);
-
-/** NULL (X.690 §8.8). */
-export const DER_NULL: Uint8Array = Uint8Array.of(TAG.null, 0x00);
 
 /**
  * The content octets of a non-negative INTEGER from its unsigned big-endian
@@ -136,26 +74,6 @@ export function derUnsignedBigint(value: bigint): Uint8Array {
 export function derSmallEnumerated(value: number): Uint8Array {
   if (!Number.isInteger(value) || value < 0 || value > 127) throw new RangeError(`ENUMERATED ${value} out of range`);
   return Uint8Array.of(TAG.enumerated, 0x01, value);
-}
-
-/** OBJECT IDENTIFIER from dotted notation (X.690 §8.19). */
-export function derObjectIdentifier(dotted: string): Uint8Array {
-  const arcs = dotted.split('.').map((arc) => {
-    if (!/^\d+$/.test(arc)) throw new RangeError(`invalid OID ${dotted}`);
-    return BigInt(arc);
-  });
-  if (arcs.length < 2 || arcs[0] > 2n || (arcs[0] < 2n && arcs[1] > 39n)) throw new RangeError(`invalid OID ${dotted}`);
-  const content: number[] = [];
-  for (const sub of [arcs[0] * 40n + arcs[1], ...arcs.slice(2)]) {
-    const septets: number[] = [];
-    let rest = sub;
-    do {
-      septets.unshift(Number(rest & 0x7fn));
-      rest >>= 7n;
-    } while (rest > 0n);
-    for (let i = 0; i < septets.length; i++) content.push(i < septets.length - 1 ? septets[i] | 0x80 : septets[i]);
-  }
-  return derTlv(TAG.objectIdentifier, Uint8Array.from(content));
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
- * The few DER encodings (X.690 §8, §10) the signing layer builds by hand:
- * lengths, SEQUENCE, INTEGER, BIT STRING, NULL and OBJECT IDENTIFIER.
+ * The DER encodings (X.690 §8, §10) of libs/pki, built by hand: lengths,
+ * SEQUENCE, INTEGER, BIT STRING, NULL and OBJECT IDENTIFIER here, and the
+ * rest that CRLs and OCSP responses need in revocation/der-encoding.ts, on
+ * top of these.
  * Hand-built so that a TBS structure is wrapped byte for byte as the caller
  * gave it (never decoded and re-encoded by an ASN.1 library).
  */
@@ -12,29 +14,37 @@ export function derLength(length: number): Uint8Array {
   return out;
 }
 
-/** How many octets the DER length of `length` takes. */
-function derLengthSize(length: number): number {
-  if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`invalid DER length ${length}`);
+/** Number of octets of the DER length field for a content of `length` octets (X.690 §10.1). */
+export function derLengthSize(length: number): number {
   if (length < 0x80) return 1;
-  let octets = 0;
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets++;
-  return 1 + octets;
+  if (length < 0x100) return 2;
+  if (length < 0x10000) return 3;
+  if (length < 0x1000000) return 4;
+  if (length <= 0xffffffff) return 5;
+  throw new RangeError(`DER length ${length} is too large`);
 }
 
-/** Writes the DER length at `offset` and returns the offset after it. */
-function writeDerLength(out: Uint8Array, offset: number, length: number): number {
+/**
+ * Writes the DER definite length (shortest form, X.690 §10.1) of `length`
+ * into `target` at `offset` and returns the offset after it.
+ */
+export function writeDerLength(target: Uint8Array, offset: number, length: number): number {
+  if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`invalid DER length ${length}`);
   const size = derLengthSize(length);
   if (size === 1) {
-    out[offset] = length;
+    target[offset] = length;
     return offset + 1;
   }
-  out[offset] = 0x80 | (size - 1);
-  for (let i = size - 1, rest = length; i >= 1; i--, rest = Math.floor(rest / 256)) out[offset + i] = rest % 256;
+  target[offset] = 0x80 | (size - 1);
+  for (let i = size - 1; i >= 1; i--) {
+    target[offset + i] = length & 0xff;
+    length = Math.floor(length / 256);
+  }
   return offset + size;
 }
 
-/** Concatenates byte arrays. */
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+/** Concatenates byte arrays into one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let total = 0;
   for (const part of parts) total += part.length;
   const out = new Uint8Array(total);
@@ -117,7 +127,7 @@ export function derUnsignedInteger(magnitude: Uint8Array): Uint8Array {
   while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
   let value = magnitude.subarray(start);
   if (value.length === 0) value = Uint8Array.of(0);
-  if (value[0] & 0x80) value = concatBytes(Uint8Array.of(0), value);
+  if (value[0] & 0x80) value = concatBytes([Uint8Array.of(0), value]);
   return derTlv(0x02, value);
 }
 

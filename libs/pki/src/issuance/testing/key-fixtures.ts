@@ -30,7 +30,7 @@ export function seededBytes(seed: string): (size: number) => Uint8Array {
       out.push(block);
       length += block.length;
     }
-    return concatBytes(...out).subarray(0, size);
+    return concatBytes(out).subarray(0, size);
   };
 }
 
