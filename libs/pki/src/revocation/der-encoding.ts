@@ -6,9 +6,17 @@
  * (lengths, TLV, SEQUENCE, OBJECT IDENTIFIER, NULL) are signing/der.ts's,
  * re-exported here.
  */
-import { derTlv, derSequence, derObjectIdentifier, derLengthSize, writeDerLength } from '../signing/der';
+import * as der from '../signing/der';
 
-export { concatBytes, DER_NULL, derLengthSize, derObjectIdentifier, derSequence, derTlv, writeDerLength } from '../signing/der';
+// Constants rather than `export { ... } from`: CommonJS output turns a re-export into a getter,
+// which every call of a hot loop (a million CRL entries) would go through.
+export const concatBytes = der.concatBytes;
+export const DER_NULL = der.DER_NULL;
+export const derLengthSize = der.derLengthSize;
+export const derObjectIdentifier = der.derObjectIdentifier;
+export const derSequence = der.derSequence;
+export const derTlv = der.derTlv;
+export const writeDerLength = der.writeDerLength;
 
 /** Universal tags used by revocation structures (X.680 §8.4). */
 export const TAG = {
