@@ -74,8 +74,9 @@ export async function issueCertificate(prepared: PreparedCertificate, signer: Si
 
 /**
  * The signature checked with the issuer's public key, for a signer that does
- * not check its own (Signer.checksItsSignatures): verified twice, an RSA-2048
- * signature would cost 7 % more CPU per certificate for nothing.
+ * not check its own (Signer.checksItsSignatures). A second verification of a
+ * checked signature would cost ~20 µs per certificate for nothing (7 % of an
+ * RSA-2048 signature on the Intel VM of docs/benchmarks.md).
  */
 function verifySignature(prepared: PreparedCertificate, signed: ReturnType<typeof splitSignedViews>): void {
   const issuer = prepared.issuer;

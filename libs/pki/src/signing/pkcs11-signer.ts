@@ -602,7 +602,8 @@ export class Pkcs11Signer implements Signer {
       signature = new Uint8Array(output);
     }
     if (this.checksItsSignatures) {
-      const valid = cryptoVerify(hashName, data, { key: this.verificationKey, dsaEncoding: 'der' }, signature);
+      // The KeyObject itself (DER ECDSA signatures are node's default): an options object costs a third of an RSA-2048 verification.
+      const valid = cryptoVerify(hashName, data, this.verificationKey, signature);
       if (!valid) throw new SigningError(this.keyLabel, 'the token returned a signature that does not verify');
     }
     return signature;
