@@ -9,6 +9,7 @@ export * from './config';
 export * from './database';
 export * from './health.controller';
 export * from './http-app';
+export * from './http-message-shapes';
 export * from './key-opener';
 export * from './logging';
 export * from './national-id-vault';
