@@ -28,8 +28,11 @@ export async function queryRows<T>(db: Queryable, sql: string, params?: unknown[
 
 /**
  * Appends one record in the caller's transaction. The database chains it
- * (trigger audit_log_chain): the caller cannot choose prev_hash or hash.
- * Call it last in the transaction: the chain lock is held until commit.
+ * (trigger audit_log_chain): the caller cannot choose id, prev_hash or hash.
+ * Call it last in the transaction: the chain head (audit_chain_head) stays
+ * row-locked until commit, so every other append waits. In a REPEATABLE READ
+ * transaction that began before another append committed, it fails with a
+ * serialization failure (40001) rather than link to a stale head.
  */
 export async function appendAudit(manager: EntityManager | Queryable, record: AuditRecord): Promise<string> {
   const rows = await queryRows<{ id: string }>(

@@ -2,6 +2,7 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * One audit record. Append-only and hash-chained by the database (triggers):
+ * `id` (drawn under the chain head's lock, so id order is chain order),
  * `prevHash` and `hash` are set on insert and any UPDATE or DELETE is refused.
  */
 @Entity('audit_log')
