@@ -20,6 +20,7 @@ import { APP_CONFIG } from '../tokens';
 import { pkiProblem } from '../common/refusals';
 import { IssuingCa } from './issuing-ca.service';
 import { SharedPrimeRepository } from './shared-prime.repository';
+import { lockHolder } from '../lifecycle/card-certificates.repository';
 
 /** A certificate to issue: what libs/pki needs plus where it belongs. */
 export interface CertificateOrder {
@@ -167,6 +168,8 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
     status: 'valid' | 'on_hold',
   ): Promise<void> {
     const now = this.clock.now();
+    // A status change of this holder's certificates waits for this one to commit, then sees the new certificates.
+    await lockHolder(manager, { cardId });
     for (let i = 0; i < recorded.length; i++) {
       // docs/crl.md: a certificate issued on hold is listed (certificateHold) from its issuance, with its entry DER.
       const entry =

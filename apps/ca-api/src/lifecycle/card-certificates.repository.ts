@@ -22,14 +22,37 @@ const STATUS_TO_POLICY: Record<LockedCertificate['status'], CertificateStatus> =
 };
 
 /**
- * SQL of a card's certificates for status changes. Rows are locked FOR
- * UPDATE in id order, so concurrent changes on one card serialise and end
- * in a state the policy allows (issue 5: 50 parallel calls).
+ * Serialises every change to a holder's set of certificates on the holder
+ * row: status changes, issuance completing a pending certificate, and the
+ * supersession of other cards all take this lock first (order: holder, then
+ * card, then certificates, as the user-code check does). A certificate query
+ * that starts after the lock is granted sees whatever the previous holder of
+ * the lock committed; without it, a `FOR UPDATE ... WHERE status IN (...)`
+ * under READ COMMITTED re-checks only the rows it first saw and misses a
+ * certificate another transaction just made valid (a suspension that leaves
+ * the renewed certificate valid).
+ */
+export async function lockHolder(manager: EntityManager, holder: { holderId: string } | { cardId: string } | { cardNumber: string }): Promise<void> {
+  if ('holderId' in holder) {
+    await manager.query(`SELECT 1 FROM holder WHERE id = $1 FOR UPDATE`, [holder.holderId]);
+  } else if ('cardId' in holder) {
+    await manager.query(`SELECT 1 FROM holder h JOIN card k ON k.holder_id = h.id WHERE k.id = $1 FOR UPDATE OF h`, [holder.cardId]);
+  } else {
+    await manager.query(`SELECT 1 FROM holder h JOIN card k ON k.holder_id = h.id WHERE k.card_number = $1 FOR UPDATE OF h`, [holder.cardNumber]);
+  }
+}
+
+/**
+ * SQL of a card's certificates for status changes. The holder row is locked
+ * first (`lockHolder`), then the certificates FOR UPDATE in id order, so
+ * concurrent changes on one card serialise and end in a state the policy
+ * allows (issue 5: 50 parallel calls).
  */
 @Injectable()
 export class CardCertificatesRepository {
   /** The card's signed certificates (both kinds, every generation), locked; expired ones included (the policy decides). */
   async lockByCardNumber(manager: EntityManager, cardNumber: string): Promise<LockedCertificate[]> {
+    await lockHolder(manager, { cardNumber });
     const rows: Array<{
       id: string;
       serial: Buffer;

@@ -3,6 +3,7 @@ import { EntityManager } from 'typeorm';
 import type { CrlReason, SuspensionAuthority } from '@moica/policy';
 import { crlReasonCode, encodeCrlEntry } from '@moica/pki';
 import { announceStatusChange } from '@moica/db';
+import { lockHolder } from './card-certificates.repository';
 
 /** A certificate row as a status change needs it. */
 export interface CertificateForChange {
@@ -66,6 +67,7 @@ export class CertificateStatusPublisher {
 
   /** DOMAIN.md: a new card supersedes the holder's other cards; their live certificates are revoked (superseded). */
   async supersedeOtherCards(manager: EntityManager, holderId: string, newCardId: string, at: Date): Promise<string[]> {
+    await lockHolder(manager, { holderId });
     const rows: CertificateForChange[] = await manager.query(
       `SELECT c.id, c.serial, c.status FROM certificate c JOIN card k ON k.id = c.card_id
         WHERE k.holder_id = $1 AND k.id <> $2 AND c.status IN ('valid', 'suspended', 'on_hold') AND c.not_after >= $3

@@ -92,12 +92,18 @@ export class RenewalService {
     return this.dataSource.transaction(async (manager) => {
       // The card may have changed while signing (suspended, revoked): decide again on the locked rows.
       const locked = this.currentGeneration(await this.certificates.lockByCardNumber(manager, request.cardNumber));
-      for (const { kind } of orders) {
+      for (const { kind, previous: renewed } of orders) {
         const previous = locked.get(kind);
         const decision = previous ? decideRenewal(previous.facts, request.channel, now) : undefined;
         if (!decision?.allowed) {
           await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the card changed state while the renewal was being signed');
           throw decision ? refusalProblem(decision) : new ProblemException('certificate-not-found', HttpStatus.CONFLICT, 'Conflict', 'the card changed');
+        }
+        if (previous!.id !== renewed.id) {
+          // Another certificate became current meanwhile (an e-mail certificate, another renewal):
+          // what was signed renews a certificate that is no longer the card's.
+          await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'another certificate became current while the renewal was being signed');
+          throw new ProblemException('certificate-changed', HttpStatus.CONFLICT, 'Conflict', `the card's ${kind} certificate changed while the renewal was being signed; renew again`);
         }
       }
       await this.issuance.complete(manager, recorded, issued, orders[0].previous.cardId, 'valid');

@@ -55,14 +55,17 @@ export class CardActivationService {
         const decision = decideTransition(certificate.facts, { kind: 'activate' }, 'online-card-signature', now);
         if (!decision.allowed) throw refusalProblem(decision);
       }
-      const moved = await this.orders.transition(manager, order, 'activate', now, { kind: 'holder', id: proof.holderId }, { set: { activated_at: now } });
+      // DOMAIN.md: the new card replaces the old one; its certificates are revoked as superseded.
+      // Every row lock is taken before the first audit record: an append holds the audit chain
+      // until commit, and waiting for a row lock while holding it can deadlock with a writer
+      // that holds the row and waits to append.
+      const superseded = await this.publisher.supersedeOtherCards(manager, proof.holderId, cardId!, now);
       await this.publisher.apply(manager, held, { to: 'valid', reason: 'removeFromCRL', suspendedBy: null }, now, {
         kind: 'holder',
         id: proof.holderId,
-        detail: { activation: moved.order_number },
+        detail: { activation: order.order_number },
       });
-      // DOMAIN.md: the new card replaces the old one; its certificates are revoked as superseded.
-      const superseded = await this.publisher.supersedeOtherCards(manager, proof.holderId, cardId!, now);
+      const moved = await this.orders.transition(manager, order, 'activate', now, { kind: 'holder', id: proof.holderId }, { set: { activated_at: now } });
       await enqueueNotice(manager, {
         kind: 'certificate-issued',
         holderId: proof.holderId,
