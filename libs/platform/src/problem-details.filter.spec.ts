@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { freePort } from '../../../tools/embedded-postgres';
-import { isDatabaseUnavailable, toProblem } from './problem-details.filter';
+import { isDatabaseUnavailable, isTransactionConflict, toProblem } from './problem-details.filter';
 
 describe('isDatabaseUnavailable (503 + Retry-After instead of 500)', () => {
   it.each([
@@ -30,5 +30,40 @@ describe('isDatabaseUnavailable (503 + Retry-After instead of 500)', () => {
     expect(error).toBeDefined();
     const problem = toProblem(error);
     expect(problem).toMatchObject({ status: 503, type: 'urn:moica-ca:problem:database-unavailable', retryAfterSeconds: 2 });
+  });
+});
+
+describe('isTransactionConflict (503 + Retry-After: PostgreSQL rolled the transaction back)', () => {
+  it.each([
+    ['a serialization failure (40001)', Object.assign(new Error('could not serialize access'), { code: '40001' }), true],
+    ['TypeORM QueryFailedError wrapping a deadlock (40P01)', Object.assign(new Error('query failed'), { driverError: { code: '40P01' } }), true],
+    ['a unique violation (23505)', Object.assign(new Error('duplicate key'), { code: '23505' }), false],
+    ['a plain bug', new TypeError('undefined is not a function'), false],
+  ])('%s -> %s', (_name, error, expected) => {
+    expect(isTransactionConflict(error)).toBe(expected);
+  });
+
+  it('maps a real deadlock to 503 problem details with Retry-After, not a 500', async () => {
+    const url = process.env.MOICA_TEST_ADMIN_URL;
+    if (!url) throw new Error('MOICA_TEST_ADMIN_URL is not set: run the tests through `npm test`');
+    const [a, b] = [new Client({ connectionString: url }), new Client({ connectionString: url })];
+    await Promise.all([a.connect(), b.connect()]);
+    try {
+      const key = Math.floor(Math.random() * 1e9);
+      await a.query('BEGIN');
+      await b.query('BEGIN');
+      await a.query('SELECT pg_advisory_xact_lock($1)', [key]);
+      await b.query('SELECT pg_advisory_xact_lock($1)', [key + 1]);
+      // Each waits for the other: PostgreSQL aborts one of them (deadlock_timeout) with 40P01.
+      const outcomes = await Promise.allSettled([
+        a.query('SELECT pg_advisory_xact_lock($1)', [key + 1]).finally(() => a.query('ROLLBACK')),
+        b.query('SELECT pg_advisory_xact_lock($1)', [key]).finally(() => b.query('ROLLBACK')),
+      ]);
+      const failures = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      expect(failures).toHaveLength(1);
+      expect(toProblem(failures[0].reason)).toMatchObject({ status: 503, type: 'urn:moica-ca:problem:transaction-conflict', retryAfterSeconds: 1 });
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
   });
 });

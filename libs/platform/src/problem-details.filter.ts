@@ -91,7 +91,33 @@ export function toProblem(exception: unknown): ProblemDetails {
       retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
     };
   }
+  if (isTransactionConflict(exception)) {
+    // PostgreSQL rolled the transaction back to resolve a conflict with a concurrent one: transient, like the above.
+    return {
+      type: PROBLEM_TYPE_BASE + 'transaction-conflict',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'the database aborted this request in a conflict with a concurrent one (deadlock or serialization failure); nothing was committed: retry with the same Idempotency-Key',
+      retryAfterSeconds: CONFLICT_RETRY_AFTER_SECONDS,
+    };
+  }
   return { type: PROBLEM_TYPE_BASE + 'internal-error', title: 'Internal Server Error', status: 500 };
+}
+
+/** Seconds before retrying a transaction PostgreSQL aborted in a conflict (the other transaction is usually done by then). */
+export const CONFLICT_RETRY_AFTER_SECONDS = 1;
+
+/** 40001 serialization_failure, 40P01 deadlock_detected: the transaction was rolled back and may simply be retried. */
+const CONFLICT_SQLSTATE = new Set(['40001', '40P01']);
+
+/** True when the error (or one of its causes) is PostgreSQL aborting the transaction in a conflict with another. */
+export function isTransactionConflict(error: unknown): boolean {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && CONFLICT_SQLSTATE.has(code)) return true;
+    current = (current as { driverError?: unknown }).driverError ?? (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Seconds a client should wait before retrying when the database is unreachable (a restart or fail-over takes seconds). */
