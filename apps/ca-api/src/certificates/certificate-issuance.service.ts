@@ -27,6 +27,12 @@ export interface CertificateOrder {
   request: IssuanceRequest;
   cardId?: string;
   renewedFromId?: string;
+  /**
+   * The key is certified for the first time (a new card): `record` refuses it
+   * when any certificate, issued or still being issued, already has it. The
+   * key-quality check before signing cannot see a concurrent issuance.
+   */
+  firstCertification?: boolean;
 }
 
 export interface RecordedCertificate {
@@ -108,6 +114,7 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
   async record(ca: IssuingCa, orders: Array<{ order: CertificateOrder; prepared: PreparedCertificate }>): Promise<RecordedCertificate[]> {
     const now = this.clock.now();
     const recorded = await this.dataSource.transaction(async (manager) => {
+      await this.refuseKeysInUse(manager, orders);
       const recorded: RecordedCertificate[] = [];
       for (const { order, prepared } of orders) {
         const rows: Array<{ id: string }> = await manager.query(
@@ -135,6 +142,27 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
     const stall = /^stall-after-record=(\d+)$/.exec(this.config.FAULT_INJECTION ?? '');
     if (stall) await new Promise((resolve) => setTimeout(resolve, Number(stall[1]) * 1000));
     return recorded;
+  }
+
+  /**
+   * A key certified for the first time must be in no other certificate, not
+   * even one being issued right now: a lock per key (held until this
+   * transaction commits its pending rows), then a look at every certificate
+   * but abandoned ones. Two applications racing with one key: the second
+   * waits, sees the first one's pending row and gets 422 key-already-in-use.
+   */
+  private async refuseKeysInUse(manager: EntityManager, orders: Array<{ order: CertificateOrder; prepared: PreparedCertificate }>): Promise<void> {
+    const keys = orders
+      .filter(({ order }) => order.firstCertification)
+      .map(({ prepared }) => createHash('sha256').update(prepared.subjectPublicKeySpki).digest())
+      .sort(Buffer.compare); // one lock order for every transaction
+    for (const key of keys) {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('moica-spki:' || encode($1::bytea, 'hex'), 0))`, [key]);
+    }
+    for (const key of keys) {
+      const rows: unknown[] = await manager.query(`SELECT 1 FROM certificate WHERE spki_sha256 = $1 AND status <> 'abandoned' LIMIT 1`, [key]);
+      if (rows.length > 0) throw pkiProblem('key-already-in-use', 'this public key is already certified, or being certified by another request');
+    }
   }
 
   /** Step 3: signs each recorded certificate once. On failure the pending rows are abandoned and nothing is returned. */

@@ -45,7 +45,7 @@ export async function newCardOrders(
       sharedPrimeIndex: deps.sharedPrimes,
     });
     if (!quality.ok) throw pkiProblem(quality.code, `${kind} key: ${quality.detail}`);
-    orders.push({ request: { kind, publicKey: quality.checked, ...subject } });
+    orders.push({ request: { kind, publicKey: quality.checked, ...subject }, firstCertification: true });
   }
   return orders;
 }
