@@ -18,6 +18,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { CronExpressionParser } from 'cron-parser';
 import type { CrlKind } from './crl-publication';
+import { inTransaction } from './transaction';
+import { appendAudit, type AuditRecord } from './audit-chain';
 
 export const CRL_KINDS: readonly CrlKind[] = ['complete', 'partition', 'delta'];
 
@@ -190,44 +192,58 @@ export const CRL_PUBLISH_MAX_ATTEMPTS = 12;
  */
 export async function requestPublication(pool: Pool, request: PublicationRequest): Promise<{ id: string; created: boolean }> {
   await ensureWorkerSchema(pool);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const inserted = await client.query<{ id: string }>(
-      `INSERT INTO crl_publication (ca_id, kind, slot_at, trigger, requested_by, requested_at)
-       VALUES ($1, $2, $3, $4, $5, coalesce($6, now())) ON CONFLICT (ca_id, kind, slot_at) DO NOTHING RETURNING id`,
-      [request.caId, request.kind, request.slotAt, request.trigger, request.requestedBy ?? null, request.requestedAt ?? null],
+  return inTransaction(pool, (client) => requestPublicationIn(client, request));
+}
+
+/**
+ * Several publications (in the order given: a delta after its base) and the
+ * audit record of whoever asked, in one transaction: nothing is queued
+ * unaudited, and no audit record names publications that were not queued.
+ */
+export async function requestPublications(pool: Pool, requests: PublicationRequest[], audit: (ids: string[]) => AuditRecord): Promise<string[]> {
+  await ensureWorkerSchema(pool);
+  return inTransaction(pool, async (client) => {
+    const ids: string[] = [];
+    for (const request of requests) ids.push((await requestPublicationIn(client, request)).id);
+    await appendAudit(client, audit(ids));
+    return ids;
+  });
+}
+
+/**
+ * `requestPublication` inside the caller's transaction (with its audit
+ * record, say). graphile-worker's schema must exist: `requestPublication`
+ * or a started worker creates it.
+ */
+export async function requestPublicationIn(client: PoolClient, request: PublicationRequest): Promise<{ id: string; created: boolean }> {
+  const inserted = await client.query<{ id: string }>(
+    `INSERT INTO crl_publication (ca_id, kind, slot_at, trigger, requested_by, requested_at)
+     VALUES ($1, $2, $3, $4, $5, coalesce($6, now())) ON CONFLICT (ca_id, kind, slot_at) DO NOTHING RETURNING id`,
+    [request.caId, request.kind, request.slotAt, request.trigger, request.requestedBy ?? null, request.requestedAt ?? null],
+  );
+  let id = inserted.rows[0]?.id;
+  const created = id !== undefined;
+  if (created) {
+    // One queue per CA: its publications run one after the other (the advisory lock serialises them anyway).
+    await client.query(
+      `SELECT graphile_worker.add_job($1, json_build_object('publicationId', $2::text), queue_name => $3,
+                                      max_attempts => $4, job_key => $5)`,
+      [CRL_PUBLISH_TASK, id, `crl:${request.caId}`, CRL_PUBLISH_MAX_ATTEMPTS, `crl-publication:${id}`],
     );
-    let id = inserted.rows[0]?.id;
-    const created = id !== undefined;
-    if (created) {
-      // One queue per CA: its publications run one after the other (the advisory lock serialises them anyway).
-      await client.query(
-        `SELECT graphile_worker.add_job($1, json_build_object('publicationId', $2::text), queue_name => $3,
-                                        max_attempts => $4, job_key => $5)`,
-        [CRL_PUBLISH_TASK, id, `crl:${request.caId}`, CRL_PUBLISH_MAX_ATTEMPTS, `crl-publication:${id}`],
-      );
-    } else {
-      const existing = await client.query<{ id: string }>(
-        `SELECT id FROM crl_publication WHERE ca_id = $1 AND kind = $2 AND slot_at = $3`,
-        [request.caId, request.kind, request.slotAt],
-      );
-      id = existing.rows[0].id;
-    }
-    await client.query('COMMIT');
-    return { id: id as string, created };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
+  } else {
+    const existing = await client.query<{ id: string }>(
+      `SELECT id FROM crl_publication WHERE ca_id = $1 AND kind = $2 AND slot_at = $3`,
+      [request.caId, request.kind, request.slotAt],
+    );
+    id = existing.rows[0].id;
   }
+  return { id: id as string, created };
 }
 
 const schemaReady = new WeakSet<Pool>();
 
 /** graphile-worker's schema (its add_job function) exists once a worker has started; create it otherwise. */
-async function ensureWorkerSchema(pool: Pool): Promise<void> {
+export async function ensureWorkerSchema(pool: Pool): Promise<void> {
   if (schemaReady.has(pool)) return;
   const { rows } = await pool.query(`SELECT to_regproc('graphile_worker.add_job') IS NOT NULL AS ready`);
   if (!rows[0].ready) {

@@ -2,6 +2,7 @@
 export * from './entities';
 export * from './data-source';
 export * from './audit-chain';
+export { inTransaction } from './transaction';
 export { migrations } from './migrations';
 export {
   announceStatusChange,

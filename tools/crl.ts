@@ -20,7 +20,8 @@ import { appendAudit } from '../db/audit-chain';
 import { backfillCrlEntries } from '../db/crl-changes';
 import { crlUrls } from '../db/crl-partition';
 import type { CrlKind } from '../db/crl-publication';
-import { CRL_KINDS, DEFAULT_SCHEDULES, requestPublication, scheduleProblems } from '../db/crl-schedule';
+import { inTransaction } from '../db/transaction';
+import { CRL_KINDS, DEFAULT_SCHEDULES, requestPublications, scheduleProblems } from '../db/crl-schedule';
 
 const USAGE = `usage: npm run crl -- <command> [options]
   schedule     --ca <name|id> --kind complete|partition|delta
@@ -65,19 +66,21 @@ async function schedule(pool: Pool, args: string[]): Promise<void> {
   const now = new Date();
   if (args.includes('--disable') || args.includes('--enable')) {
     const enabled = args.includes('--enable');
-    const { rowCount } = await pool.query(
-      `UPDATE crl_schedule SET enabled = $3, updated_by = $4, updated_at = $5 WHERE ca_id = $1 AND kind = $2`,
-      [ca.id, kind, enabled, operator(), now],
-    );
-    if (rowCount === 0) throw new UsageError(`no ${kind} schedule stored for ${ca.name}: set one first`);
-    await appendAudit(pool, {
-      at: now,
-      actorKind: 'operator',
-      actorId: operator(),
-      operation: 'crl.schedule-changed',
-      subjectKind: 'certificate-authority',
-      subjectId: ca.id,
-      after: { kind, enabled },
+    await inTransaction(pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE crl_schedule SET enabled = $3, updated_by = $4, updated_at = $5 WHERE ca_id = $1 AND kind = $2`,
+        [ca.id, kind, enabled, operator(), now],
+      );
+      if (rowCount === 0) throw new UsageError(`no ${kind} schedule stored for ${ca.name}: set one first`);
+      await appendAudit(client, {
+        at: now,
+        actorKind: 'operator',
+        actorId: operator(),
+        operation: 'crl.schedule-changed',
+        subjectKind: 'certificate-authority',
+        subjectId: ca.id,
+        after: { kind, enabled },
+      });
     });
     console.log(`${kind} CRL publication of ${ca.name} ${enabled ? 'enabled' : 'disabled'}`);
     return;
@@ -94,9 +97,7 @@ async function schedule(pool: Pool, args: string[]): Promise<void> {
   };
   const problems = scheduleProblems(input, now);
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO crl_schedule (ca_id, kind, cron, cron_time_zone, interval_seconds, next_update_seconds, enabled, updated_by, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8)
@@ -114,13 +115,7 @@ async function schedule(pool: Pool, args: string[]): Promise<void> {
       subjectId: ca.id,
       after: { kind, ...input },
     });
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
   console.log(`${kind} CRLs of ${ca.name}: ${cron ? `cron "${cron}" (${timeZone})` : `every ${interval} s`}, valid ${nextUpdate} s`);
 }
 
@@ -139,21 +134,21 @@ async function publishNow(pool: Pool, args: string[]): Promise<void> {
   const ca = await findCa(pool, option(args, '--ca'));
   const kinds = (option(args, '--kinds') ?? 'complete,partition,delta').split(',').map((k) => kindOf(k.trim()));
   const now = new Date();
-  const ids: string[] = [];
-  for (const kind of CRL_KINDS.filter((k) => kinds.includes(k))) {
-    const { id } = await requestPublication(pool, { caId: ca.id, kind, slotAt: now, trigger: 'manual', requestedBy: operator() });
-    ids.push(id);
-    console.log(`${kind} publication ${id} queued`);
-  }
-  await appendAudit(pool, {
-    at: now,
-    actorKind: 'operator',
-    actorId: operator(),
-    operation: 'crl.publish-now',
-    subjectKind: 'certificate-authority',
-    subjectId: ca.id,
-    after: { kinds, publications: ids },
-  });
+  const ordered = CRL_KINDS.filter((k) => kinds.includes(k));
+  const ids = await requestPublications(
+    pool,
+    ordered.map((kind) => ({ caId: ca.id, kind, slotAt: now, trigger: 'manual' as const, requestedBy: operator() })),
+    (publications) => ({
+      at: now,
+      actorKind: 'operator',
+      actorId: operator(),
+      operation: 'crl.publish-now',
+      subjectKind: 'certificate-authority',
+      subjectId: ca.id,
+      after: { kinds, publications },
+    }),
+  );
+  ordered.forEach((kind, i) => console.log(`${kind} publication ${ids[i]} queued`));
   if (!args.includes('--wait')) return;
   const deadline = Date.now() + 10 * 60_000;
   for (;;) {

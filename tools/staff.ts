@@ -13,6 +13,7 @@ import './module-aliases';
 import 'reflect-metadata';
 import { Pool } from 'pg';
 import { appendAudit } from '../db/audit-chain';
+import { inTransaction } from '../db/transaction';
 import { createStaffWithToken, ensureOffice } from '../apps/ca-api/src/auth/staff-provisioning';
 
 const ROLES = ['clerk', 'supervisor', 'operator', 'auditor'] as const;
@@ -30,8 +31,11 @@ async function main(): Promise<void> {
     if (command === 'office') {
       const [code, ...name] = rest;
       if (!code || name.length === 0) throw new Error('usage: office <code> <name>');
-      const id = await ensureOffice(pool, code, name.join(' '));
-      await appendAudit(pool, { at: new Date(), actorKind: 'system', actorId: 'staff-cli', officeId: id, operation: 'office.saved', subjectKind: 'office', subjectId: id, after: { code } });
+      const id = await inTransaction(pool, async (client) => {
+        const saved = await ensureOffice(client, code, name.join(' '));
+        await appendAudit(client, { at: new Date(), actorKind: 'system', actorId: 'staff-cli', officeId: saved, operation: 'office.saved', subjectKind: 'office', subjectId: saved, after: { code } });
+        return saved;
+      });
       console.log(`office ${code}: ${id}`);
     } else if (command === 'add') {
       const [name, role] = rest;
@@ -55,9 +59,11 @@ async function main(): Promise<void> {
       console.log(`API token (shown once): ${created.token}`);
     } else if (command === 'revoke-token') {
       const [id] = rest;
-      const { rowCount } = await pool.query(`UPDATE api_credential SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
-      if (!rowCount) throw new Error(`no active credential ${id}`);
-      await appendAudit(pool, { at: new Date(), actorKind: 'system', actorId: 'staff-cli', operation: 'credential.revoked', subjectKind: 'credential', subjectId: id });
+      await inTransaction(pool, async (client) => {
+        const { rowCount } = await client.query(`UPDATE api_credential SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
+        if (!rowCount) throw new Error(`no active credential ${id}`);
+        await appendAudit(client, { at: new Date(), actorKind: 'system', actorId: 'staff-cli', operation: 'credential.revoked', subjectKind: 'credential', subjectId: id });
+      });
       console.log(`credential ${id} revoked`);
     } else if (command === 'list') {
       const { rows } = await pool.query(

@@ -1,5 +1,6 @@
 import type { StaffRole } from '@moica/db';
-import { appendAudit, Queryable, queryRows } from '@moica/db';
+import { Pool } from 'pg';
+import { appendAudit, inTransaction, Queryable, queryRows } from '@moica/db';
 import { apiTokenDigest, newApiToken } from './api-token';
 
 /**
@@ -22,6 +23,8 @@ export async function createStaffWithToken(
   at: Date,
   actor = 'staff-provisioning',
 ): Promise<{ staffId: string; credentialId: string; token: string }> {
+  // A pool: one transaction of its own, so no token exists without its audit record.
+  if (db instanceof Pool) return inTransaction(db, (client) => createStaffWithToken(client, staff, at, actor));
   const [member] = await queryRows<{ id: string }>(
     db,
     `INSERT INTO staff_member (office_id, name, role) VALUES ($1, $2, $3) RETURNING id`,

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { appendAudit, AuditRecord } from '@moica/db';
 import { readPublishedCrlDer } from '../../../../db/crl-copy';
 import type { CrlKind } from '../../../../db/crl-publication';
-import { newestCrls, PublicationRequest, requestPublication } from '../../../../db/crl-schedule';
+import { newestCrls, PublicationRequest, requestPublications } from '../../../../db/crl-schedule';
 
 export interface CaRow {
   id: string;
@@ -115,12 +115,9 @@ export class CrlOperatorRepository {
     }
   }
 
-  async requestPublication(request: PublicationRequest): Promise<{ id: string; created: boolean }> {
-    return requestPublication(this.pool, request);
-  }
-
-  async audit(record: AuditRecord): Promise<void> {
-    await appendAudit(this.pool, record);
+  /** Records the publications and the operator's audit record in one transaction (nothing is queued unaudited). */
+  async requestPublications(requests: PublicationRequest[], audit: (ids: string[]) => AuditRecord): Promise<string[]> {
+    return requestPublications(this.pool, requests, audit);
   }
 
   async publications(caId: string, ids: string[] | undefined, limit: number): Promise<PublicationRow[]> {

@@ -84,28 +84,24 @@ export class CrlOperatorService {
   async publishNow(caId: string, kinds: CrlKind[], principal: StaffPrincipal): Promise<PublishNowResultDto> {
     const ca = await this.ca(caId);
     const now = this.clock.now();
-    const ids: string[] = [];
     // Complete and partition CRLs first: a delta needs its base.
-    for (const kind of CRL_KINDS.filter((k) => kinds.includes(k))) {
-      const { id } = await this.repository.requestPublication({
-        caId: ca.id,
-        kind,
-        slotAt: now,
-        trigger: 'manual',
-        requestedBy: `staff:${principal.staffId}`,
-        requestedAt: now,
-      });
-      ids.push(id);
-    }
-    await this.repository.audit({
+    const requests = CRL_KINDS.filter((k) => kinds.includes(k)).map((kind) => ({
+      caId: ca.id,
+      kind,
+      slotAt: now,
+      trigger: 'manual' as const,
+      requestedBy: `staff:${principal.staffId}`,
+      requestedAt: now,
+    }));
+    const ids = await this.repository.requestPublications(requests, (publications) => ({
       at: now,
       actorKind: 'operator',
       actorId: principal.staffId,
       operation: 'crl.publish-now',
       subjectKind: 'certificate-authority',
       subjectId: ca.id,
-      after: { kinds, publications: ids },
-    });
+      after: { kinds, publications },
+    }));
     return { publications: (await this.repository.publications(ca.id, ids, ids.length)).map(publicationView) };
   }
 
