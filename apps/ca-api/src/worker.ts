@@ -9,6 +9,7 @@ import { crlPublishTask } from './jobs/crl-publish.task';
 import { crlTickTask } from './jobs/crl-tick.task';
 import { noticeScanTask } from './jobs/notice-scan.task';
 import { ocspRefreshTask } from './jobs/ocsp-refresh.task';
+import { pendingLeftoverSweepTask } from './jobs/pending-leftover-sweep.task';
 import { reissuanceExpiryTask } from './jobs/reissuance-expiry.task';
 import { sendNoticeTask } from './jobs/send-notice.task';
 import { notificationChannelsFromConfig } from './notifications/channels-from-config';
@@ -32,6 +33,8 @@ const CRONTAB = [
   '*/5 * * * * ocsp-refresh ?max=3&jobKey=ocsp-refresh-sweep',
   // Online re-issuance: unpaid orders expire at their payment deadline (docs/reissuance.md)
   '*/10 * * * * reissuance-expiry ?max=3&jobKey=reissuance-expiry',
+  // Issuance: certificates left pending by a stopped issuance become abandoned after 2 minutes (docs/operations.md)
+  '* * * * * pending-leftover-sweep ?max=3&jobKey=pending-leftover-sweep',
 ].join('\n');
 
 async function main(): Promise<void> {
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
     'ocsp-refresh': ocspRefresh,
     'notice-scan': noticeScanTask(pool, config.clock, { maxAttempts: config.NOTICE_MAX_ATTEMPTS }),
     'reissuance-expiry': reissuanceExpiryTask(pool, config.clock),
+    'pending-leftover-sweep': pendingLeftoverSweepTask(pool, config.clock),
   };
   // A channel without configuration gets no task: its notice jobs wait, pending, until it is configured.
   const deliver = sendNoticeTask({ pool, channels, clock: config.clock });

@@ -14,11 +14,11 @@ import {
   prepareCertificate,
   serialIntegerContent,
 } from '@moica/pki';
-import { appendAudit } from '@moica/db';
 import { AppConfig, Clock, ProblemException } from '@moica/platform';
 import { APP_CONFIG } from '../tokens';
 import { pkiProblem } from '../common/refusals';
 import { IssuingCa } from './issuing-ca.service';
+import { abandonPendingCertificates, abandonPendingLeftovers, PENDING_LEFTOVER_SECONDS } from './pending-certificate.repository';
 import { SharedPrimeRepository } from './shared-prime.repository';
 import { lockHolder } from '../lifecycle/card-certificates.repository';
 
@@ -68,19 +68,18 @@ export function issuedCertificateViews(recorded: RecordedCertificate[], issued: 
   }));
 }
 
-/** Seconds after which a certificate still 'pending' is a leftover of a crash (signing takes well under a second). */
-export const PENDING_LEFTOVER_SECONDS = 120;
-
 /**
  * Issuance in the Boulder order, with the database first:
  *   1. prepare + lint every certificate (libs/pki), nothing signed;
  *   2. record serial and TBS as 'pending' and commit (never sign what was not recorded first);
  *   3. sign each, once; libs/pki checks the signed TBS is the linted one;
  *   4. the caller's transaction stores the DER and makes them valid.
- * A crash between 2 and 4 leaves 'pending' rows: at boot (and on a timer)
- * they become 'abandoned' — the signature, if any was made, never left the
- * crashed process, so no certificate exists that the database does not know,
- * and the serial is never reused.
+ * A crash between 2 and 4 leaves 'pending' rows: once older than
+ * PENDING_LEFTOVER_SECONDS they become 'abandoned', at a ca-api start and by
+ * the worker's pending-leftover-sweep job — the signature, if any was made,
+ * never left the crashed process, so no certificate exists that the database
+ * does not know, and the serial is never reused. An issuance that outlives
+ * that age finds its rows abandoned in step 4 and answers 503 without them.
  */
 @Injectable()
 export class CertificateIssuanceService implements OnApplicationBootstrap {
@@ -94,7 +93,8 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.abandonLeftovers(0);
+    // Only leftovers: a younger pending row may be another instance's issuance in flight (rolling restart).
+    await this.abandonLeftovers();
   }
 
   /** Step 1: prepare and lint. A refusal becomes a 422 naming the rule. */
@@ -172,7 +172,7 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
       for (const certificate of recorded) issued.push(await issueCertificate(certificate.prepared, ca.signer));
       return issued;
     } catch (error) {
-      await this.abandon(recorded.map((r) => r.id), error instanceof Error ? error.message : String(error));
+      await this.abandonRecorded(recorded.map((r) => r.id), error instanceof Error ? error.message : String(error));
       this.logger.error({ err: error, ca: ca.name }, 'signing failed; pending certificates abandoned');
       throw new ProblemException(
         'signing-failed',
@@ -212,7 +212,17 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
           WHERE id = $1 AND status = 'pending'`,
         [recorded[i].id, Buffer.from(issued[i].der), cardId, status, now, entry],
       );
-      if (affected !== 1) throw new Error(`certificate ${recorded[i].id} is no longer pending (abandoned after a stall?)`);
+      if (affected !== 1) {
+        // Abandoned as a leftover while this request was signing: the transaction rolls back, so the
+        // signature made is stored nowhere and returned to no one; the serial stays abandoned.
+        this.logger.warn({ certificateId: recorded[i].id }, 'certificate abandoned before its issuance completed; its signature is discarded');
+        throw new ProblemException(
+          'issuance-abandoned',
+          HttpStatus.SERVICE_UNAVAILABLE,
+          'Issuance abandoned',
+          `issuance took more than ${PENDING_LEFTOVER_SECONDS} s, so its recorded certificates were abandoned; nothing was issued. Retry with the same Idempotency-Key.`,
+        );
+      }
       await manager.query(
         `INSERT INTO certificate_status_event (certificate_id, from_status, to_status, at, actor_kind, detail)
          VALUES ($1, 'pending', $2, $3, 'system', '{}')`,
@@ -227,44 +237,17 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
     if (moduli.length > 0) await this.sharedPrimes.add(manager, moduli);
   }
 
-  /** Marks pending certificates older than `olderThanSeconds` as abandoned, with one audit record. */
-  async abandonLeftovers(olderThanSeconds = PENDING_LEFTOVER_SECONDS): Promise<number> {
-    const cutoff = new Date(this.clock.now().getTime() - olderThanSeconds * 1000);
-    const rows: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT id FROM certificate WHERE status = 'pending' AND created_at <= $1`,
-      [cutoff],
-    );
-    if (rows.length === 0) return 0;
-    await this.abandon(
-      rows.map((row) => row.id),
-      'left pending by a process that stopped between recording and completing issuance',
-    );
-    this.logger.warn({ count: rows.length }, 'abandoned pending certificates left by an interrupted issuance');
-    return rows.length;
+  /** Abandons the certificates left pending for more than PENDING_LEFTOVER_SECONDS, with one audit record; returns how many. */
+  async abandonLeftovers(): Promise<number> {
+    const now = this.clock.now();
+    const abandoned = await this.dataSource.transaction((manager) => abandonPendingLeftovers(manager, now));
+    if (abandoned.length > 0) this.logger.warn({ count: abandoned.length }, 'abandoned pending certificates left by an interrupted issuance');
+    return abandoned.length;
   }
 
   /** Abandons these pending certificates (never signed, or signed and never released), with one audit record. */
   async abandonRecorded(ids: string[], why: string): Promise<void> {
-    await this.abandon(ids, why);
-  }
-
-  private async abandon(ids: string[], why: string): Promise<void> {
     const now = this.clock.now();
-    await this.dataSource.transaction(async (manager) => {
-      const rows: Array<{ id: string; serial: Buffer }> = await manager.query(
-        `UPDATE certificate SET status = 'abandoned', status_changed_at = $2 WHERE id = ANY($1) AND status = 'pending' RETURNING id, serial`,
-        [ids, now],
-      ).then((result: [Array<{ id: string; serial: Buffer }>, number]) => result[0]);
-      if (rows.length === 0) return;
-      await appendAudit(manager, {
-        at: now,
-        actorKind: 'system',
-        operation: 'certificate.abandoned',
-        subjectKind: 'certificate',
-        subjectId: rows.map((row) => row.id).join(','),
-        after: { status: 'abandoned', serials: rows.map((row) => row.serial.toString('hex')) },
-        detail: { why },
-      });
-    });
+    await this.dataSource.transaction((manager) => abandonPendingCertificates(manager, ids, now, why));
   }
 }

@@ -10,7 +10,7 @@ const DESCRIPTIONS: Record<number, string> = {
   422: 'Refused by the policy or the PKI checks; problem+json whose type is the reason code',
   423: 'Locked (too many wrong user codes); problem+json with Retry-After',
   429: 'Rate limited; problem+json with Retry-After',
-  503: 'Temporarily unavailable (signing failed, database); nothing was changed; retry with the same Idempotency-Key',
+  503: 'Temporarily unavailable (signing failed or took too long, database); nothing was changed; retry with the same Idempotency-Key',
 };
 
 /** Documents the problem+json (RFC 9457) answers a route can give. */
