@@ -39,7 +39,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const problem = toProblem(exception);
-    if (problem.status === 503) this.logger.warn({ err: exception, requestId: request.id }, 'database unavailable');
+    // A transient 503 (database unreachable, transaction conflict, signing failed) is a warning named by its problem type.
+    if (problem.status === 503) this.logger.warn({ err: exception, requestId: request.id, problem: problem.type }, problem.detail ?? 'service unavailable');
     else if (problem.status >= 500) this.logger.error({ err: exception, requestId: request.id }, 'unhandled error');
     // RFC 9110 §10.2.3: tell a locked-out or rate-limited client when to come back.
     if (typeof problem.retryAfterSeconds === 'number') void reply.header('retry-after', String(problem.retryAfterSeconds));
