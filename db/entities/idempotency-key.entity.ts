@@ -10,4 +10,6 @@ export class IdempotencyKeyEntity {
   @Column('jsonb', { name: 'response_body', nullable: true }) responseBody!: unknown;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'completed_at', nullable: true }) completedAt!: Date | null;
+  /** Drawn at each claim and take-over; only the request holding the claim completes or releases it. */
+  @Column('uuid', { name: 'claim_token', nullable: true }) claimToken!: string | null;
 }

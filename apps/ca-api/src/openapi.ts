@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { problemResponse } from './common/problem-responses';
 
 /** The OpenAPI description of ca-api, built from the controllers' decorators so it stays true to the code. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -34,6 +35,15 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       },
     },
   };
+  // Every route that takes an Idempotency-Key can answer 409 (idempotency-request-in-progress,
+  // idempotency-claim-lost), whether or not it lists 409 itself.
+  for (const item of Object.values(document.paths)) {
+    for (const operation of [item.post, item.put, item.patch, item.delete]) {
+      if (operation?.parameters?.some((parameter) => 'name' in parameter && parameter.name === 'Idempotency-Key')) {
+        operation.responses['409'] ??= problemResponse(409);
+      }
+    }
+  }
   return document;
 }
 

@@ -5,7 +5,7 @@ import { CardKeyError, cardUnblockMessage, CARD_UNBLOCK_MESSAGE_TAG, keyLocation
 import { decideCardUnlock } from '@moica/policy';
 import { AppConfig, Clock, ProblemException } from '@moica/platform';
 import { notFound, refusalProblem } from '../common/refusals';
-import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository } from '../lifecycle/card-certificates.repository';
 import { ClientRateLimited, ClientRateLimiter } from '../lifecycle/client-rate-limiter';
@@ -127,8 +127,7 @@ export class CardUnlockService {
         detail: { clientIp, masterKey: derivation.keyLabel },
       });
       if (ticket) {
-        await this.idempotency.complete(ticket.principal, ticket.key, 200, answer, now, manager);
-        ticket.completed = true;
+        await this.idempotency.completeInTransaction(manager, ticket, 200, answer, now);
       }
       return answer;
     });
@@ -197,8 +196,7 @@ export class CardUnlockService {
         },
       });
       if (ticket) {
-        await this.idempotency.complete(ticket.principal, ticket.key, 200, result, now, manager);
-        ticket.completed = true;
+        await this.idempotency.completeInTransaction(manager, ticket, 200, result, now);
       }
       return result;
     });

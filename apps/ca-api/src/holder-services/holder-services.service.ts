@@ -4,7 +4,7 @@ import { Channel, checkEmailAddress, checkMobileNumber, checkUserCode, decideHol
 import { appendAudit } from '@moica/db';
 import { Clock, ProblemException, UserCodeHasher } from '@moica/platform';
 import { notFound, refusalProblem } from '../common/refusals';
-import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card-certificates.repository';
 import { DelegationRepository } from '../lifecycle/delegation.repository';
@@ -175,8 +175,7 @@ export class HolderServicesService {
         before: before ?? null,
         after: { ...after, channel: request.channel, cardNumber: request.cardNumber },
       });
-      await this.idempotency.complete(request.ticket.principal, request.ticket.key, 200, result, now, manager);
-      request.ticket.completed = true;
+      await this.idempotency.completeInTransaction(manager, request.ticket, 200, result, now);
       return result;
     });
   }

@@ -19,10 +19,10 @@ const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:54
 function repository(releaseFailures: number) {
   const calls = { release: 0, released: false };
   const fake = {
-    tryClaim: async () => true,
+    tryClaim: async () => 'claim-token-1',
     find: async () => undefined,
-    takeOver: async () => false,
-    complete: async () => undefined,
+    takeOver: async () => undefined,
+    complete: async () => true,
     release: async () => {
       calls.release++;
       if (calls.release <= releaseFailures) throw refused();

@@ -5,6 +5,7 @@ import {
   HttpException,
   HttpStatus,
   Injectable,
+  Logger,
   NestInterceptor,
   SetMetadata,
   applyDecorators,
@@ -18,18 +19,10 @@ import { AppConfig, Clock, isDatabaseUnavailable, ProblemException, toProblem } 
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { principalKey } from '../auth/principal';
 import { APP_CONFIG } from '../tokens';
-import { IdempotencyRepository } from './idempotency.repository';
+import { IdempotencyClaimLost, IdempotencyTicket, STALE_CLAIM_SECONDS } from './idempotency-claim';
+import { IdempotencyClaimRef, IdempotencyRepository } from './idempotency.repository';
 
-/** Seconds after which an unfinished claim (its request crashed) may be taken over by a retry. */
-export const STALE_CLAIM_SECONDS = 60;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
-/** The claim a request holds; a service may complete it inside its own transaction. */
-export interface IdempotencyTicket {
-  principal: string;
-  key: string;
-  completed: boolean;
-}
 
 export type IdempotentRequest = AuthenticatedRequest & { idempotency?: IdempotencyTicket };
 
@@ -38,7 +31,10 @@ export type IdempotentRequest = AuthenticatedRequest & { idempotency?: Idempoten
  * (draft-ietf-httpapi-idempotency-key-header): a retry with the same key and
  * body gets the first answer again (header Idempotent-Replayed: true); the
  * same key with another body is refused (422); a retry while the first is
- * still running gets 409 and Retry-After.
+ * still running gets 409 and Retry-After. A request still running when a
+ * retry takes its stale claim over can no longer record its answer: it gets
+ * 409 idempotency-claim-lost (rolled back when its service completes the
+ * claim in its transaction, as the state-changing services do).
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -50,6 +46,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
    * never store the user code in a recoverable form).
    */
   private readonly fingerprintKey: Buffer;
+  private readonly logger = new Logger('Idempotency');
 
   constructor(
     private readonly repository: IdempotencyRepository,
@@ -83,7 +80,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .digest();
 
     const now = this.clock.now();
-    if (!(await this.repository.tryClaim(principal, key, requestSha256, now))) {
+    let token = await this.repository.tryClaim(principal, key, requestSha256, now);
+    if (!token) {
       const existing = await this.repository.find(principal, key);
       if (!existing) throw new ProblemException('idempotency-conflict', HttpStatus.CONFLICT, 'Conflict', 'retry the request');
       if (!existing.requestSha256.equals(requestSha256)) {
@@ -100,7 +98,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
         return existing.responseBody;
       }
       const stale = now.getTime() - existing.createdAt.getTime() > STALE_CLAIM_SECONDS * 1000;
-      if (!stale || !(await this.repository.takeOver(principal, key, existing.createdAt, now))) {
+      token = stale ? await this.repository.takeOver(principal, key, existing.createdAt, now) : undefined;
+      if (!token) {
         void reply.header('retry-after', String(STALE_CLAIM_SECONDS));
         throw new ProblemException(
           'idempotency-request-in-progress',
@@ -111,12 +110,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
       }
     }
 
-    const ticket: IdempotencyTicket = { principal, key, completed: false };
+    const ticket: IdempotencyTicket = { principal, key, token, completed: false };
     request.idempotency = ticket;
     try {
       const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      if (!ticket.completed) {
-        await this.repository.complete(principal, key, reply.statusCode, body, this.clock.now());
+      if (!ticket.completed && !(await this.repository.complete(ticket, reply.statusCode, body, this.clock.now()))) {
+        // The handler's change (if any) is committed, outside a transaction the claim could guard: the
+        // retry that took the claim over may make it again. Services complete in their transaction.
+        this.logger.warn({ idempotencyKey: key }, 'Idempotency-Key claim taken over by a retry while the request ran; its answer is not recorded');
+        throw new IdempotencyClaimLost('its answer was not recorded');
       }
       return body;
     } catch (error) {
@@ -124,10 +126,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
       // A refusal is the first answer and is replayed; a transient or server failure is not.
       const replayable = status >= 400 && status < 500 && ![408, 409, 423, 425, 429].includes(status);
       if (replayable && !ticket.completed) {
-        const problem = toProblem(error);
-        await this.repository.complete(principal, key, status, problem, this.clock.now());
+        // Not recorded when a retry took the claim over: the refusal is still this request's answer.
+        await this.repository.complete(ticket, status, toProblem(error), this.clock.now());
       } else if (!ticket.completed) {
-        await this.releaseOrRetryLater(principal, key, error);
+        // A no-op for a claim a retry took over (IdempotencyClaimLost is a 409): the retry keeps it.
+        await this.releaseOrRetryLater(ticket, error);
       }
       throw error;
     }
@@ -140,16 +143,17 @@ export class IdempotencyInterceptor implements NestInterceptor {
    * same key runs as soon as the database is back instead of meeting 409
    * until the claim goes stale. Safe even if the failure hid a commit: a
    * completed claim (completed in the service's transaction) is never
-   * deleted (issue 11, docs/operations.md).
+   * deleted (issue 11, docs/operations.md), nor is a claim a retry took over
+   * (its token differs).
    */
-  private async releaseOrRetryLater(principal: string, key: string, cause: unknown): Promise<void> {
+  private async releaseOrRetryLater(claim: IdempotencyClaimRef, cause: unknown): Promise<void> {
     try {
-      await this.repository.release(principal, key);
+      await this.repository.release(claim);
     } catch (error) {
       if (!isDatabaseUnavailable(error) && !isDatabaseUnavailable(cause)) throw error;
       const deadline = Date.now() + STALE_CLAIM_SECONDS * 1000;
       const retry = () => {
-        this.repository.release(principal, key).catch(() => {
+        this.repository.release(claim).catch(() => {
           if (Date.now() < deadline) setTimeout(retry, 1000).unref();
         });
       };
@@ -168,7 +172,11 @@ export function Idempotent() {
     ApiHeader({
       name: 'Idempotency-Key',
       required: true,
-      description: 'Unique per operation (1-255 printable ASCII). A retry with the same key and body returns the first answer.',
+      description:
+        'Unique per operation (1-255 printable ASCII). A retry with the same key and body returns the first answer; ' +
+        `one while the first still runs gets 409 idempotency-request-in-progress. After ${STALE_CLAIM_SECONDS} s a retry takes the ` +
+        'claim over: the first request, if still running, then gets 409 idempotency-claim-lost and its answer is not recorded ' +
+        '(a change it makes in one transaction with its answer, as certificate and card operations do, is rolled back).',
     }),
   );
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { IdempotencyClaimLost, type IdempotencyTicket } from './idempotency-claim';
 
 export interface IdempotencyRecord {
   requestSha256: Buffer;
@@ -8,19 +9,22 @@ export interface IdempotencyRecord {
   createdAt: Date;
 }
 
+/** One request's claim on a key: `token` is drawn by PostgreSQL at each claim and take-over. */
+export type IdempotencyClaimRef = Pick<IdempotencyTicket, 'principal' | 'key' | 'token'>;
+
 /** SQL of the idempotency_key table. */
 @Injectable()
 export class IdempotencyRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  /** Inserts the claim; false when the key already exists for this principal. */
-  async tryClaim(principal: string, key: string, requestSha256: Buffer, now: Date): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO idempotency_key (principal, key, request_sha256, created_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (principal, key) DO NOTHING RETURNING key`,
+  /** Inserts the claim and returns its token; undefined when the key already exists for this principal. */
+  async tryClaim(principal: string, key: string, requestSha256: Buffer, now: Date): Promise<string | undefined> {
+    const rows: Array<{ claim_token: string }> = await this.dataSource.query(
+      `INSERT INTO idempotency_key (principal, key, request_sha256, created_at, claim_token) VALUES ($1, $2, $3, $4, gen_random_uuid())
+       ON CONFLICT (principal, key) DO NOTHING RETURNING claim_token`,
       [principal, key, requestSha256, now],
     );
-    return rows.length === 1;
+    return rows[0]?.claim_token;
   }
 
   async find(principal: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -33,38 +37,64 @@ export class IdempotencyRepository {
     return row && { requestSha256: row.request_sha256, responseStatus: row.response_status, responseBody: row.response_body, createdAt: row.created_at };
   }
 
-  /** Takes over a claim left unfinished since `claimedAt` (a crashed request); false if someone else did. */
-  async takeOver(principal: string, key: string, claimedAt: Date, now: Date): Promise<boolean> {
+  /**
+   * Takes over a claim left unfinished since `claimedAt` (a crashed or slow
+   * request) under a new token, so the request that held it can no longer
+   * complete or release it; undefined if someone else took it first.
+   */
+  async takeOver(principal: string, key: string, claimedAt: Date, now: Date): Promise<string | undefined> {
     // TypeORM returns [rows, affected] for an UPDATE on PostgreSQL.
-    const [, affected]: [unknown[], number] = await this.dataSource.query(
-      `UPDATE idempotency_key SET created_at = $4
-        WHERE principal = $1 AND key = $2 AND created_at = $3 AND completed_at IS NULL`,
+    const [rows]: [Array<{ claim_token: string }>, number] = await this.dataSource.query(
+      `UPDATE idempotency_key SET created_at = $4, claim_token = gen_random_uuid()
+        WHERE principal = $1 AND key = $2 AND created_at = $3 AND completed_at IS NULL
+       RETURNING claim_token`,
       [principal, key, claimedAt, now],
     );
-    return affected === 1;
+    return rows[0]?.claim_token;
   }
 
-  /** Records the first answer; inside the caller's transaction when `manager` is given. */
+  /**
+   * Records the first answer, inside the caller's transaction when `manager`
+   * is given; false (nothing written) when the claim is no longer this
+   * request's: a retry took it over.
+   */
   async complete(
-    principal: string,
-    key: string,
+    claim: IdempotencyClaimRef,
     status: number,
     body: unknown,
     now: Date,
     manager?: EntityManager,
-  ): Promise<void> {
-    await (manager ?? this.dataSource).query(
-      `UPDATE idempotency_key SET response_status = $3, response_body = $4, completed_at = $5
-        WHERE principal = $1 AND key = $2 AND completed_at IS NULL`,
-      [principal, key, status, JSON.stringify(body ?? null), now],
+  ): Promise<boolean> {
+    const [, affected]: [unknown[], number] = await (manager ?? this.dataSource).query(
+      `UPDATE idempotency_key SET response_status = $4, response_body = $5, completed_at = $6
+        WHERE principal = $1 AND key = $2 AND claim_token = $3 AND completed_at IS NULL`,
+      [claim.principal, claim.key, claim.token, status, JSON.stringify(body ?? null), now],
     );
+    return affected === 1;
   }
 
-  /** Forgets an unfinished claim so that a retry runs again (the request failed without a state change). */
-  async release(principal: string, key: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM idempotency_key WHERE principal = $1 AND key = $2 AND completed_at IS NULL`, [
-      principal,
-      key,
-    ]);
+  /**
+   * Records the answer in the transaction of the state change it reports and
+   * marks the ticket completed. Throws IdempotencyClaimLost when a retry took
+   * the claim over, so that the caller's transaction rolls back instead of
+   * committing the operation a second time.
+   */
+  async completeInTransaction(manager: EntityManager, ticket: IdempotencyTicket, status: number, body: unknown, now: Date): Promise<void> {
+    if (!(await this.complete(ticket, status, body, now, manager))) {
+      throw new IdempotencyClaimLost('its changes were rolled back');
+    }
+    ticket.completed = true;
+  }
+
+  /**
+   * Forgets this request's unfinished claim so that a retry runs again (the
+   * request failed without a state change). A claim taken over by a retry is
+   * left alone: the retry may still be running.
+   */
+  async release(claim: IdempotencyClaimRef): Promise<void> {
+    await this.dataSource.query(
+      `DELETE FROM idempotency_key WHERE principal = $1 AND key = $2 AND claim_token = $3 AND completed_at IS NULL`,
+      [claim.principal, claim.key, claim.token],
+    );
   }
 }

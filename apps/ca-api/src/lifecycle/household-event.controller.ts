@@ -6,8 +6,6 @@ import { NationalIdVault, ProblemException } from '@moica/platform';
 import { Roles } from '../auth/roles.decorator';
 import { ProblemResponses } from '../common/problem-responses';
 import { Idempotent, IdempotentRequest } from '../idempotency/idempotency.interceptor';
-import { IdempotencyRepository } from '../idempotency/idempotency.repository';
-import { Clock } from '@moica/platform';
 import { HouseholdEventDto } from './lifecycle.dto';
 import { LifecycleResult, LifecycleService } from './lifecycle.service';
 
@@ -24,8 +22,6 @@ export class HouseholdEventController {
   constructor(
     private readonly lifecycle: LifecycleService,
     private readonly vault: NationalIdVault,
-    private readonly idempotency: IdempotencyRepository,
-    private readonly clock: Clock,
     @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
@@ -61,9 +57,7 @@ export class HouseholdEventController {
         if (!(error instanceof ProblemException && error.code === 'certificate-expired')) throw error;
       }
     }
-    const body = { revoked };
-    await this.idempotency.complete(request.idempotency!.principal, request.idempotency!.key, 200, body, this.clock.now());
-    request.idempotency!.completed = true;
-    return body;
+    // Each revocation commits in its own transaction; the interceptor records this answer afterwards.
+    return { revoked };
   }
 }

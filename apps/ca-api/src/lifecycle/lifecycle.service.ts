@@ -11,7 +11,7 @@ import {
 import { appendAudit } from '@moica/db';
 import { Clock } from '@moica/platform';
 import { notFound, refusalProblem } from '../common/refusals';
-import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository, LockedCertificate } from './card-certificates.repository';
 import { CertificateStatusPublisher, StoredStatus } from './certificate-status-publisher';
@@ -148,8 +148,7 @@ export class LifecycleService {
         detail: request.detail ?? {},
       });
       if (request.ticket) {
-        await this.idempotency.complete(request.ticket.principal, request.ticket.key, 200, result, now, manager);
-        request.ticket.completed = true;
+        await this.idempotency.completeInTransaction(manager, request.ticket, 200, result, now);
       }
       return result;
     });

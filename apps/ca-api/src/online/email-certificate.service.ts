@@ -8,7 +8,7 @@ import { CertificateIssuanceService } from '../certificates/certificate-issuance
 import { parseCardRequest } from '../certificates/card-request';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { notFound, pkiProblem, refusalProblem } from '../common/refusals';
-import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card-certificates.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
@@ -126,8 +126,7 @@ export class EmailCertificateService {
         before: { serial: result.superseded },
         after: { serial: result.serial, email: 'added' },
       });
-      await this.idempotency.complete(request.ticket.principal, request.ticket.key, 201, result, now, manager);
-      request.ticket.completed = true;
+      await this.idempotency.completeInTransaction(manager, request.ticket, 201, result, now);
       return result;
     });
   }

@@ -13,7 +13,7 @@ import { CertificateIssuanceService, CertificateOrder, issuedCertificateViews } 
 import { parseCardRequest } from '../certificates/card-request';
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { notFound, pkiProblem, refusalProblem } from '../common/refusals';
-import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card-certificates.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
@@ -140,8 +140,7 @@ export class RenewalService {
         before: { serials: result.superseded },
         after: { serials: result.certificates.map((c) => c.serial), notAfter: result.certificates[0].notAfter, channel: request.channel },
       });
-      await this.idempotency.complete(request.ticket.principal, request.ticket.key, 201, result, now, manager);
-      request.ticket.completed = true;
+      await this.idempotency.completeInTransaction(manager, request.ticket, 201, result, now);
       return result;
     });
   }

@@ -17,7 +17,7 @@ import { newCardOrders, parseNewCardRequests } from '../certificates/new-card-or
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { SharedPrimeRepository } from '../certificates/shared-prime.repository';
 import { refusalProblem, refusalsProblem } from '../common/refusals';
-import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
 import { enqueueNotice } from '../notifications/enqueue-notice';
@@ -170,8 +170,7 @@ export class ApplicationService {
           newHolder: !existing,
         },
       });
-      await this.idempotency.complete(ticket.principal, ticket.key, 201, body, now, manager);
-      ticket.completed = true;
+      await this.idempotency.completeInTransaction(manager, ticket, 201, body, now);
       return body;
     });
     return result;

@@ -4,7 +4,7 @@ import { decideTransition, floorToSecond } from '@moica/policy';
 import { appendAudit } from '@moica/db';
 import { Clock, ProblemException } from '@moica/platform';
 import { notFound, refusalProblem } from '../common/refusals';
-import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository } from '../lifecycle/card-certificates.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
@@ -89,8 +89,7 @@ export class CardActivationService {
         before: { status: 'on_hold', serials: result.activated.map((c) => c.serial) },
         after: { status: 'valid', supersededSerials: superseded, order: moved.order_number },
       });
-      await this.idempotency.complete(ticket.principal, ticket.key, 200, result, now, manager);
-      ticket.completed = true;
+      await this.idempotency.completeInTransaction(manager, ticket, 200, result, now);
       return result;
     });
   }

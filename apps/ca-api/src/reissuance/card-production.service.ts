@@ -9,7 +9,7 @@ import { newCardOrders, parseNewCardRequests } from '../certificates/new-card-or
 import { IssuingCaService } from '../certificates/issuing-ca.service';
 import { SharedPrimeRepository } from '../certificates/shared-prime.repository';
 import { notFound, refusalProblem } from '../common/refusals';
-import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
 import { partitionOf } from '../registration/application.service';
@@ -100,8 +100,7 @@ export class CardProductionService {
         after: { orders: records.map((r) => r.orderNumber), cardValidUntil: validUntil.toISOString() },
       });
       const body = { batchId: batch[0].id, exportedAt: now.toISOString(), orders: records };
-      await this.idempotency.complete(ticket.principal, ticket.key, 201, body, now, manager);
-      ticket.completed = true;
+      await this.idempotency.completeInTransaction(manager, ticket, 201, body, now);
       return body;
     });
   }
@@ -179,8 +178,7 @@ export class CardProductionService {
         subjectId: order!.order_number,
         after: { cardNumber: request.cardNumber, serials: body.certificates.map((c) => c.serial), status: 'on_hold', notAfter: notAfter.toISOString() },
       });
-      await this.idempotency.complete(ticket.principal, ticket.key, 201, body, now, manager);
-      ticket.completed = true;
+      await this.idempotency.completeInTransaction(manager, ticket, 201, body, now);
       return body;
     });
   }
@@ -202,8 +200,7 @@ export class CardProductionService {
       const order = await this.orders.lock(manager, { id: orderId });
       if (!order) throw notFound('reissuance-order-not-found', 'no such re-issuance order');
       const view = orderView(await change(manager, order, now));
-      await this.idempotency.complete(ticket.principal, ticket.key, 200, view, now, manager);
-      ticket.completed = true;
+      await this.idempotency.completeInTransaction(manager, ticket, 200, view, now);
       return view;
     });
   }

@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
   decideOnlineReissuance,
   deliveryArea,
@@ -11,7 +11,7 @@ import {
 } from '@moica/policy';
 import { Clock, ProblemException } from '@moica/platform';
 import { notFound, refusalProblem } from '../common/refusals';
-import { IdempotencyTicket } from '../idempotency/idempotency.interceptor';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card-certificates.repository';
 import { CardSignatureProof } from '../online/card-signature.service';
@@ -70,7 +70,7 @@ export class ReissuanceOrderService {
       });
       await this.orders.recordCreated(manager, order, now, { kind: 'holder', id: proof.holderId });
       const view = orderView(order);
-      await this.complete(manager, request.ticket, 201, view, now);
+      await this.idempotency.completeInTransaction(manager, request.ticket, 201, view, now);
       return view;
     });
   }
@@ -96,7 +96,7 @@ export class ReissuanceOrderService {
         paymentDeadline: moved.payment_deadline!,
       });
       const body = { order: orderView(moved), checkout };
-      await this.complete(manager, ticket, 200, body, now);
+      await this.idempotency.completeInTransaction(manager, ticket, 200, body, now);
       return body;
     });
   }
@@ -109,7 +109,7 @@ export class ReissuanceOrderService {
       if (!order || order.holder_id !== proof.holderId) throw notFound('reissuance-order-not-found', 'no such re-issuance order');
       const moved = await this.orders.transition(manager, order, 'cancel', now, { kind: 'holder', id: proof.holderId });
       const view = orderView(moved);
-      await this.complete(manager, ticket, 200, view, now);
+      await this.idempotency.completeInTransaction(manager, ticket, 200, view, now);
       return view;
     });
   }
@@ -129,11 +129,6 @@ export class ReissuanceOrderService {
   async expireOverdue(): Promise<{ expired: string[] }> {
     const now = floorToSecond(this.clock.now());
     return { expired: await this.dataSource.transaction((manager) => expireOverdueOrders(manager, this.orders, now)) };
-  }
-
-  private async complete(manager: EntityManager, ticket: IdempotencyTicket, status: number, body: unknown, now: Date): Promise<void> {
-    await this.idempotency.complete(ticket.principal, ticket.key, status, body, now, manager);
-    ticket.completed = true;
   }
 }
 
