@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { FastifyInstance } from 'fastify';
-import { createOcspServer } from './ocsp-http';
+import { createOcspServer, KEEP_ALIVE_MS } from './ocsp-http';
 import { createResponderFixture, type ResponderFixture } from './testing/responder-fixture';
 
 const TOTAL = 100_000;
@@ -55,6 +55,18 @@ describe('OCSP fuzz: 100,000 random and mutated requests', () => {
   });
 
   afterAll(() => server?.close());
+
+  it('keeps idle connections open longer than a load balancer does (Keep-Alive: timeout=72)', async () => {
+    const address = await server.listen({ port: 0, host: '127.0.0.1' });
+    const answer = await fetch(`${address}/ocsp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/ocsp-request' },
+      body: Buffer.from(f.request([0x1001n])),
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('keep-alive')).toBe(`timeout=${KEEP_ALIVE_MS / 1000}`);
+    await answer.arrayBuffer();
+  });
 
   it('never answers 5xx, always a 4xx or an OCSP response, and memory stays bounded', async () => {
     const seed = Number(process.env.OCSP_FUZZ_SEED ?? 20261128);

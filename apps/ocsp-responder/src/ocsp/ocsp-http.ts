@@ -12,6 +12,8 @@ export interface OcspAnswering {
 }
 
 const OCSP_RESPONSE_TYPE = 'application/ocsp-response';
+/** Idle keep-alive time of client connections. */
+export const KEEP_ALIVE_MS = 72_000;
 /** RFC 5019 §5: GET requests are for small requests; base64 of our POST limit is more than enough. */
 const MAX_GET_PATH = Math.ceil((MAX_OCSP_REQUEST_BYTES * 4) / 3) * 3;
 
@@ -40,14 +42,19 @@ export function createOcspServer(
   const instance = Fastify({
     logger: false,
     bodyLimit: MAX_OCSP_REQUEST_BYTES,
-    // Same keep-alive behaviour as a load balancer in front expects; headers are small.
-    keepAliveTimeout: 72_000,
-    serverFactory: (handler) =>
-      createServer((request, response) => {
+    serverFactory: (handler) => {
+      const server = createServer((request, response) => {
         const url = request.url ?? '';
         if (url.startsWith('/ocsp') || url === '/metrics') handler(request, response);
         else others(request, response);
-      }),
+      });
+      // Idle keep-alive connections outlive a load balancer's idle timeout (60 s on the common ones), so the
+      // balancer, not we, closes them: no request races a close. Fastify sets its keepAliveTimeout option
+      // only on a server it creates itself, not on one from serverFactory (Node's default is 5 s).
+      server.keepAliveTimeout = KEEP_ALIVE_MS;
+      server.headersTimeout = KEEP_ALIVE_MS + 1000; // Node: must exceed keepAliveTimeout
+      return server;
+    },
   });
   registerOcspRoutes(instance, responder, metrics, now);
   return instance;
