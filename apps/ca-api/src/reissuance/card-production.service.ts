@@ -12,6 +12,7 @@ import { notFound, refusalProblem } from '../common/refusals';
 import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
+import { lockHolder } from '../lifecycle/card-certificates.repository';
 import { partitionOf } from '../registration/application.service';
 import { orderView } from './reissuance-order.service';
 import { OrderRow, ReissuanceOrderRepository } from './reissuance-order.repository';
@@ -143,6 +144,8 @@ export class CardProductionService {
     const issued = await this.issuance.sign(ca, recorded);
 
     return this.dataSource.transaction(async (manager) => {
+      // Holder before order, as every other path takes them (a new order locks the holder, then the card's orders).
+      await lockHolder(manager, { holderId: snapshot.holder_id });
       const order = await this.orders.lock(manager, { id: orderId });
       try {
         assertAwaitsCard(order!);
