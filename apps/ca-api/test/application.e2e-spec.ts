@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applicationBody, CaApiHarness, startCaApi } from '../../../test/support/ca-api-harness';
-import { TestCard } from '../../../test/support/card';
+import { TestCard, validNationalId } from '../../../test/support/card';
 import { hasTool } from '../../../test/support/system-tool';
 
 describe('POST /v1/applications (real PostgreSQL, real signatures)', () => {
@@ -138,4 +138,32 @@ describe('POST /v1/applications (real PostgreSQL, real signatures)', () => {
     );
     expect(rows).toEqual([{ status: 'revoked', revocation_reason: 4 }, { status: 'revoked', revocation_reason: 4 }]);
   });
+
+  it('answers 409, never 500, when concurrent applications race for one card number or one new person', async () => {
+    // Both pass the checks made before signing; the database's unique keys decide at commit.
+    const [a, b] = [await cardWithCsrs('TP0300000000300'), await cardWithCsrs('TP0300000000300')];
+    const sameCard = await Promise.all([
+      api.call('POST', '/v1/applications', { token: api.tokens.clerk, body: applicationBody(a.card, a.csrs, { applicant: { ...person(validNationalId(7101)), name: '甲' } }) }),
+      api.call('POST', '/v1/applications', { token: api.tokens.clerk, body: applicationBody(b.card, b.csrs, { applicant: { ...person(validNationalId(7102)), name: '乙' } }) }),
+    ]);
+    expect(sameCard.map((answer) => answer.status).sort()).toEqual([201, 409]);
+    expect(sameCard.find((answer) => answer.status === 409)!.body.type).toBe('urn:moica-ca:problem:card-number-in-use');
+
+    const [c, d] = [await cardWithCsrs('TP0300000000301'), await cardWithCsrs('TP0300000000302')];
+    const newcomer = person(validNationalId(7103));
+    const samePerson = await Promise.all([
+      api.call('POST', '/v1/applications', { token: api.tokens.clerk, body: applicationBody(c.card, c.csrs, { applicant: newcomer }) }),
+      api.call('POST', '/v1/applications', { token: api.tokens.clerk, body: applicationBody(d.card, d.csrs, { applicant: newcomer }) }),
+    ]);
+    const statuses = samePerson.map((answer) => answer.status).sort();
+    // Serialised, the second supersedes the first card (201, 201); overlapping, the second is refused and may apply again.
+    expect([[201, 201], [201, 409]]).toContainEqual(statuses);
+    for (const answer of samePerson.filter((x) => x.status === 409)) expect(answer.body.type).toBe('urn:moica-ca:problem:application-conflict');
+    const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM certificate WHERE status = 'pending'`);
+    expect(rows[0].n).toBe(0); // what a refused application recorded is abandoned, not left pending
+  });
+
+  function person(nationalId: string) {
+    return { name: '丙', nationalId, dateOfBirth: '1985-03-03', mobile: '0933000000', email: 'bing@example.tw' };
+  }
 });

@@ -172,9 +172,33 @@ export class ApplicationService {
       });
       await this.idempotency.completeInTransaction(manager, ticket, 201, body, now);
       return body;
+    }).catch(async (error: unknown) => {
+      // Checked before signing, taken meanwhile by a concurrent application: a conflict, not a 500.
+      const taken = uniqueViolation(error);
+      if (!taken) throw error;
+      await this.issuance.abandonRecorded(recorded.map((r) => r.id), `a concurrent application took ${taken} first`);
+      if (taken === 'card_card_number_key') {
+        throw new ProblemException('card-number-in-use', HttpStatus.CONFLICT, 'Card number in use', 'this card number was registered by another application meanwhile');
+      }
+      throw new ProblemException(
+        'application-conflict',
+        HttpStatus.CONFLICT,
+        'Conflict',
+        'another application for this person was completed while this one was being signed; nothing was issued: apply again',
+      );
     });
     return result;
   }
+}
+
+/** The unique constraint a PostgreSQL unique violation (23505) names, from the error or its driver error. */
+function uniqueViolation(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 3; depth++) {
+    const { code, constraint } = current as { code?: unknown; constraint?: unknown };
+    if (code === '23505') return typeof constraint === 'string' ? constraint : 'a unique key';
+    current = (current as { driverError?: unknown }).driverError;
+  }
+  return undefined;
 }
 
 /** The CRL partition of a card's certificates: stable, spread evenly (issue 7). */
