@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { encryptAesKeyFile, importAesKey, newCardChallenge, Pkcs11Token, SOFTHSM2_DEFAULT_MODULE } from '@moica/pki';
 import { createSoftHsmTestToken, SoftHsmTestToken } from '../../../libs/pki/src/signing/testing/softhsm-test-token';
 import { createStaffWithToken } from '../src/auth/staff-provisioning';
@@ -113,20 +114,64 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
 
     /** The bureau personalises a card, then the counter issues it to a new holder. */
     async function issueCard(): Promise<{ card: UnblockableCard; nationalId: string; cardNumber: string }> {
-      sequence++;
-      const cardNumber = `${prefix}${String(sequence).padStart(10, '0')}`;
-      const nationalId = validNationalId(7000 + sequence);
+      const { cardNumber, nationalId, apply } = await newApplicant();
       const [exported] = await bureauExport([cardNumber]);
       const card = UnblockableCard.personalise(exported, store.transportKey, FIRST_PIN);
-      const keys = await TestCard.create(cardNumber);
-      const applied = await api.call('POST', '/v1/applications', {
-        token: api.tokens.clerk,
-        body: applicationBody(keys, { signature: await keys.csr('signature'), encryption: await keys.csr('encryption') }, {
-          applicant: { name: `持卡人${sequence}`, nationalId, dateOfBirth: '1985-02-03', mobile: '0933000000', email: `u${sequence}@example.tw` },
-        }),
-      });
-      expect(applied.status).toBe(201);
+      expect((await apply()).status).toBe(201);
       return { card, nationalId, cardNumber };
+    }
+
+    /** A new card number and holder; `apply()` is the counter issuing that card (POST /v1/applications). */
+    async function newApplicant() {
+      sequence++;
+      const n = sequence;
+      const cardNumber = `${prefix}${String(n).padStart(10, '0')}`;
+      const nationalId = validNationalId(7000 + n);
+      const keys = await TestCard.create(cardNumber);
+      const body = applicationBody(keys, { signature: await keys.csr('signature'), encryption: await keys.csr('encryption') }, {
+        applicant: { name: `持卡人${n}`, nationalId, dateOfBirth: '1985-02-03', mobile: '0933000000', email: `u${n}@example.tw` },
+      });
+      return { cardNumber, nationalId, apply: () => api.call('POST', '/v1/applications', { token: api.tokens.clerk, body }) };
+    }
+
+    /**
+     * A test-only gate: an AFTER INSERT trigger on `table` that holds the
+     * transaction inserting `cardNumber` (its row written, nothing committed)
+     * until `open()`. The test's connection holds the gate's lock meanwhile.
+     */
+    async function closeGate(table: 'card' | 'card_personalisation', cardNumber: string) {
+      const gate = new Client({ connectionString: api.databaseUrl });
+      await gate.connect();
+      await gate.query(`
+        CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_advisory_xact_lock_shared(727169999); RETURN NULL; END $$;
+        CREATE TRIGGER test_gate AFTER INSERT ON ${table} FOR EACH ROW WHEN (NEW.card_number = '${cardNumber}') EXECUTE FUNCTION test_gate();
+        SELECT pg_advisory_lock(727169999);
+      `);
+      return {
+        open: async () => {
+          await gate.query(`SELECT pg_advisory_unlock(727169999); DROP TRIGGER test_gate ON ${table}; DROP FUNCTION test_gate()`);
+          await gate.end();
+        },
+      };
+    }
+
+    /** Resolves once `waiting` sessions wait for an advisory lock, or `request` has settled (it did not wait). */
+    async function blockedOrDone(waiting: number, request: Promise<unknown>): Promise<'blocked' | 'done'> {
+      let settled = false;
+      request.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      for (let i = 0; i < 400; i++) {
+        if (settled) return 'done';
+        const { rows } = await api.pool.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
+        if (rows[0].n >= waiting) return 'blocked';
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`no session waits for a lock and the request has not settled`);
     }
 
     function lock(card: UnblockableCard) {
@@ -470,6 +515,59 @@ function cardUnlockSuite(openStore: () => Promise<KeyStore>) {
         body: { operation: 'create-card-unlock-master-key', parameters: { version: 4, keyLocation: store.masterKeyLocation(4) } },
       });
       expect(skipped.status).toBe(409);
+    });
+
+    it('never exports the key of a card the counter issues while the export runs', async () => {
+      const { cardNumber, apply } = await newApplicant();
+      // The counter's transaction has inserted the card row and not committed when the export starts.
+      const gate = await closeGate('card', cardNumber);
+      const applied = apply();
+      expect(await blockedOrDone(1, applied)).toBe('blocked');
+      const exported = api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: [cardNumber] } });
+      // Before, the export saw no card row, exported the key and committed here, and the card was issued after it.
+      const exportWaited = await blockedOrDone(2, exported);
+      await gate.open();
+      expect((await applied).status).toBe(201);
+      const refused = await exported;
+      expect({ exportWaited, status: refused.status, type: refused.body.type }).toEqual({
+        exportWaited: 'blocked',
+        status: 409,
+        type: 'urn:moica-ca:problem:card-already-issued',
+      });
+      expect(JSON.stringify(refused.body)).not.toMatch(/wrappedKey/);
+      const { rows } = await api.pool.query(
+        `SELECT (SELECT count(*)::int FROM card_personalisation WHERE card_number = $1) AS personalised,
+                (SELECT count(*)::int FROM audit_log WHERE operation = 'card-unlock.keys-exported' AND after::text LIKE $2) AS exports`,
+        [cardNumber, `%${cardNumber}%`],
+      );
+      expect(rows[0]).toEqual({ personalised: 0, exports: 0 });
+    });
+
+    it('a card issued while its key is being exported takes the exported version and unblocks with it', async () => {
+      // Only a version other than the column's default (1) shows a card that missed its personalisation.
+      const { rows: versions } = await api.pool.query(`SELECT max(version)::int AS v FROM card_unlock_master_key`);
+      if (versions[0].v < 2) await createMasterKey(2);
+      const { cardNumber, nationalId, apply } = await newApplicant();
+      // The export has written the card number's personalisation and not committed when the counter issues the card.
+      const gate = await closeGate('card_personalisation', cardNumber);
+      const exported = api.call('POST', '/v1/operator/card-unlock/bureau-exports', { token: api.tokens.operator, body: { cardNumbers: [cardNumber] } });
+      expect(await blockedOrDone(1, exported)).toBe('blocked');
+      const applied = apply();
+      // Before, the card's trigger saw no personalisation and the card committed here with version 1.
+      const issueWaited = await blockedOrDone(2, applied);
+      await gate.open();
+      const answer = await exported;
+      expect(answer.status).toBe(200);
+      expect((await applied).status).toBe(201);
+      const [cardKey] = answer.body.cards;
+      const { rows } = await api.pool.query(`SELECT unblock_key_version FROM card WHERE card_number = $1`, [cardNumber]);
+      expect({ issueWaited, exported: cardKey.keyVersion, card: rows[0].unblock_key_version }).toEqual({ issueWaited: 'blocked', exported: 2, card: 2 });
+      // What the holder sees: the card the bureau made from that key unblocks with the CA's answer.
+      const card = UnblockableCard.personalise(cardKey, store.transportKey, FIRST_PIN);
+      lock(card);
+      const answered = await unlock({ nationalId, cardNumber, challenge: card.challenge() });
+      expect(answered.status).toBe(200);
+      expect(card.unblock(answered.body.response, '642097')).toBe(true);
     });
   };
 }

@@ -36,7 +36,19 @@ export class CardUnlockRepository {
     return rows[0]?.version;
   }
 
-  /** Those of `cardNumbers` that were already issued (a card row exists). */
+  /**
+   * Locks the card numbers until the transaction ends (an advisory lock per
+   * number, taken in one order by `lock_card_numbers`). A card row for one of
+   * them is inserted only under the same lock (trigger
+   * `card_personalised_key_version`), so after this call no card row of these
+   * numbers appears or commits before this transaction ends, and one committed
+   * before is visible to the next statement.
+   */
+  async lockCardNumbers(manager: EntityManager, cardNumbers: string[]): Promise<void> {
+    await manager.query(`SELECT lock_card_numbers($1::text[])`, [cardNumbers]);
+  }
+
+  /** Those of `cardNumbers` that were already issued (a card row exists). Call after `lockCardNumbers`. */
   async issuedCardNumbers(manager: EntityManager, cardNumbers: string[]): Promise<string[]> {
     const rows: Array<{ card_number: string }> = await manager.query(`SELECT card_number FROM card WHERE card_number = ANY($1::text[]) ORDER BY card_number`, [cardNumbers]);
     return rows.map((row) => row.card_number);
@@ -45,7 +57,8 @@ export class CardUnlockRepository {
   /**
    * The version each card number was (or is now) personalised with: an
    * exported card number keeps its recorded one, and a new card number gets
-   * `activeVersion`, recorded here. (The service refuses issued cards before.)
+   * `activeVersion`, recorded here. (The service locks the card numbers and
+   * refuses issued cards before.)
    */
   async personalise(manager: EntityManager, cardNumbers: string[], activeVersion: number, at: Date, by: string): Promise<Map<string, { version: number; fresh: boolean }>> {
     const first = await this.personaliseOnce(manager, cardNumbers, activeVersion, at, by);

@@ -159,6 +159,10 @@ export class CardUnlockService {
     const unique = [...new Set(cardNumbers)];
     return this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
+      // First, before anything is read: the counter inserts a card row of one of these numbers only under the same
+      // lock, so a card cannot be issued between the check below and the personalisation, nor take its version
+      // from card_personalisation before this export's version is committed (1796312000000-card-number-lock).
+      await this.repository.lockCardNumbers(manager, unique);
       const active = await this.repository.activeVersion(manager);
       if (active === undefined) {
         throw new ProblemException('no-card-unlock-master-key', HttpStatus.CONFLICT, 'No card unlock master key', 'the key ceremony has not created a card unlock master key yet');
