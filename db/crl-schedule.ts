@@ -199,13 +199,21 @@ export async function requestPublication(pool: Pool, request: PublicationRequest
  * Several publications (in the order given: a delta after its base) and the
  * audit record of whoever asked, in one transaction: nothing is queued
  * unaudited, and no audit record names publications that were not queued.
+ * `beforeCommit` runs last in that transaction (the API records its
+ * Idempotency-Key answer there); if it throws, nothing is queued.
  */
-export async function requestPublications(pool: Pool, requests: PublicationRequest[], audit: (ids: string[]) => AuditRecord): Promise<string[]> {
+export async function requestPublications(
+  pool: Pool,
+  requests: PublicationRequest[],
+  audit: (ids: string[]) => AuditRecord,
+  beforeCommit?: (client: PoolClient, ids: string[]) => Promise<void>,
+): Promise<string[]> {
   await ensureWorkerSchema(pool);
   return inTransaction(pool, async (client) => {
     const ids: string[] = [];
     for (const request of requests) ids.push((await requestPublicationIn(client, request)).id);
     await appendAudit(client, audit(ids));
+    await beforeCommit?.(client, ids);
     return ids;
   });
 }

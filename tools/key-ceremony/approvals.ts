@@ -4,7 +4,8 @@
  * first approval); other operators approve it, each once; when `required`
  * approvals are reached it is approved; one of the approving operators then
  * executes it, exactly once. Every step is one transaction ending with one
- * audit record; a refused step of a known operator is audited as well.
+ * audit record (and, through the API, the Idempotency-Key answer: see
+ * BeforeCommit); a refused step of a known operator is audited as well.
  *
  * Concurrency: every step locks the request row (SELECT ... FOR UPDATE), so
  * two approvals never lose one another and two executions run it once. The
@@ -100,6 +101,14 @@ export type OperationRunner = (
   undo: UndoLog,
 ) => Promise<ExecutionOutcome>;
 
+/**
+ * Runs last in a step's transaction, after its change and audit record and
+ * before COMMIT, with the step's answer: the API records its Idempotency-Key
+ * answer there, so that a request whose claim a retry took over throws and
+ * rolls its step back instead of committing it a second time.
+ */
+export type BeforeCommit = (tx: PoolClient, result: KeyOperationRequest) => Promise<void>;
+
 /** Checks an operation's parameters against the database before it is requested (name conflicts, parents...). */
 export type RequestPrecheck = (db: PoolClient, operation: CeremonyOperation, parameters: OperationParameters[CeremonyOperation]) => Promise<void>;
 
@@ -112,8 +121,9 @@ export async function requestOperation(
   operation: string,
   rawParameters: unknown,
   precheck?: RequestPrecheck,
+  beforeCommit?: BeforeCommit,
 ): Promise<KeyOperationRequest> {
-  return step(ctx, operator, `request ${operation}`, null, async (tx, now) => {
+  return step(ctx, operator, `request ${operation}`, null, beforeCommit, async (tx, now) => {
     if (!isCeremonyOperation(operation)) throw new CeremonyRefused('invalid-parameters', `unknown operation "${operation}"`);
     const parameters = validateParameters(operation, rawParameters);
     const quorum = parseQuorum(String(ctx.quorum));
@@ -158,8 +168,9 @@ export async function approveOperation(
   operator: Operator,
   id: string,
   expectedDigest?: string,
+  beforeCommit?: BeforeCommit,
 ): Promise<KeyOperationRequest> {
-  return step(ctx, operator, 'approve', id, async (tx, now) => {
+  return step(ctx, operator, 'approve', id, beforeCommit, async (tx, now) => {
     const request = await lockRequest(tx, id);
     refuseUnlessPending(request);
     if (request.requestedBy === operator.key) {
@@ -201,8 +212,14 @@ export async function approveOperation(
 }
 
 /** Rejects a pending or approved request (any operator, including the requester withdrawing it). Final. */
-export async function rejectOperation(ctx: CeremonyContext, operator: Operator, id: string, reason: string): Promise<KeyOperationRequest> {
-  return step(ctx, operator, 'reject', id, async (tx, now) => {
+export async function rejectOperation(
+  ctx: CeremonyContext,
+  operator: Operator,
+  id: string,
+  reason: string,
+  beforeCommit?: BeforeCommit,
+): Promise<KeyOperationRequest> {
+  return step(ctx, operator, 'reject', id, beforeCommit, async (tx, now) => {
     const request = await lockRequest(tx, id);
     if (request.state === 'executed') throw new CeremonyRefused('already-executed', `${id} was executed at ${request.executedAt?.toISOString()}`);
     if (request.state === 'rejected') throw new CeremonyRefused('rejected', `${id} is already rejected`);
@@ -235,10 +252,11 @@ export async function executeOperation(
   operator: Operator,
   id: string,
   runner: OperationRunner,
+  beforeCommit?: BeforeCommit,
 ): Promise<KeyOperationRequest> {
   const undo = new UndoLog();
   try {
-    return await step(ctx, operator, 'execute', id, async (tx, now) => {
+    return await step(ctx, operator, 'execute', id, beforeCommit, async (tx, now) => {
       const request = await lockRequest(tx, id);
       if (request.state === 'executed') {
         throw new CeremonyRefused('already-executed', `${id} was already executed at ${request.executedAt?.toISOString()} by ${request.executedBy}`);
@@ -382,22 +400,24 @@ function auditedParameters(operation: CeremonyOperation, parameters: OperationPa
 }
 
 /**
- * One transaction; a CeremonyRefused rolls it back and is then audited in a
- * transaction of its own (key-ceremony.refused), so attempts such as
- * approving one's own request leave a trace.
+ * One transaction, `beforeCommit` last in it; a CeremonyRefused rolls it back
+ * and is then audited in a transaction of its own (key-ceremony.refused), so
+ * attempts such as approving one's own request leave a trace.
  */
-async function step<T>(
+async function step(
   ctx: CeremonyContext,
   operator: Operator,
   attempted: string,
   id: string | null,
-  work: (tx: PoolClient, now: Date) => Promise<T>,
-): Promise<T> {
+  beforeCommit: BeforeCommit | undefined,
+  work: (tx: PoolClient, now: Date) => Promise<KeyOperationRequest>,
+): Promise<KeyOperationRequest> {
   const now = ctx.now();
   const tx = await ctx.pool.connect();
   try {
     await tx.query('BEGIN');
     const result = await work(tx, now);
+    await beforeCommit?.(tx, result);
     await tx.query('COMMIT');
     return result;
   } catch (error) {

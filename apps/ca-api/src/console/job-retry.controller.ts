@@ -3,11 +3,11 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { DataSource } from 'typeorm';
 import { appendAudit } from '@moica/db';
 import { Clock, ProblemException } from '@moica/platform';
-import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { Roles } from '../auth/roles.decorator';
 import { ProblemResponses } from '../common/problem-responses';
 import { notFound } from '../common/refusals';
-import { Idempotent } from '../idempotency/idempotency.interceptor';
+import { Idempotent, IdempotentRequest } from '../idempotency/idempotency.interceptor';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 
 interface JobRow {
   id: string;
@@ -23,7 +23,8 @@ interface JobRow {
  * Issue 10: an operator retries a failed background job (notice, CRL
  * publication, OCSP refresh): its attempts start again from zero and it runs
  * at once. One transaction: graphile-worker's own reschedule_jobs (which
- * leaves a job a worker holds alone) and one audit record.
+ * leaves a job a worker holds alone), one audit record and the
+ * Idempotency-Key answer (a request whose claim a retry took over rolls back).
  */
 @ApiTags('operators')
 @ApiBearerAuth()
@@ -32,6 +33,7 @@ export class JobRetryController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly idempotency: IdempotencyRepository,
   ) {}
 
   @Post(':id/retry')
@@ -41,10 +43,11 @@ export class JobRetryController {
   @ApiOperation({ summary: 'Retry a failed job now, with its attempts reset (audited)' })
   @ApiOkResponse({ description: '{ id, task, runAt, attempts, maxAttempts }' })
   @ProblemResponses(400, 401, 403, 404, 409)
-  async retry(@Param('id') id: string, @Req() request: AuthenticatedRequest): Promise<{ id: string; task: string; runAt: string; attempts: number; maxAttempts: number }> {
+  async retry(@Param('id') id: string, @Req() request: IdempotentRequest): Promise<{ id: string; task: string; runAt: string; attempts: number; maxAttempts: number }> {
     if (!/^\d{1,18}$/.test(id)) throw new ProblemException('invalid-request', HttpStatus.BAD_REQUEST, 'Bad Request', 'a job id is a number');
     const principal = request.principal!;
     return this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
       const jobs: JobRow[] = await manager.query(
         `SELECT id::text, task_identifier AS task, key, attempts, max_attempts, last_error, locked_at
            FROM graphile_worker.jobs WHERE id = $1`,
@@ -61,7 +64,7 @@ export class JobRetryController {
       );
       if (!rescheduled[0]) throw conflict('job-running', `job ${id} was taken by a worker`);
       await appendAudit(manager, {
-        at: this.clock.now(),
+        at: now,
         actorKind: 'operator',
         actorId: principal.staffId,
         officeId: principal.officeId,
@@ -71,7 +74,9 @@ export class JobRetryController {
         before: { task: job.task, key: job.key, attempts: job.attempts, maxAttempts: job.max_attempts, lastError: job.last_error },
         after: { attempts: 0, runAt: rescheduled[0].run_at.toISOString() },
       });
-      return { id, task: job.task, runAt: rescheduled[0].run_at.toISOString(), attempts: rescheduled[0].attempts, maxAttempts: rescheduled[0].max_attempts };
+      const result = { id, task: job.task, runAt: rescheduled[0].run_at.toISOString(), attempts: rescheduled[0].attempts, maxAttempts: rescheduled[0].max_attempts };
+      await this.idempotency.completeInTransaction(manager, request.idempotency!, 200, result, now);
+      return result;
     });
   }
 }

@@ -49,7 +49,7 @@ export class CrlOperatorController {
     @Body() dto: CrlScheduleDto,
     @Req() request: IdempotentRequest,
   ): Promise<CrlScheduleViewDto> {
-    return this.crl.saveSchedule(caId, kind, dto, request.principal!);
+    return this.crl.saveSchedule(caId, kind, dto, request.principal!, request.idempotency!);
   }
 
   @Post('authorities/:caId/publications')
@@ -60,7 +60,7 @@ export class CrlOperatorController {
   @ApiAcceptedResponse({ type: PublishNowResultDto })
   @ProblemResponses(400, 401, 403, 404)
   publishNow(@Param('caId') caId: string, @Body() dto: PublishNowDto, @Req() request: IdempotentRequest): Promise<PublishNowResultDto> {
-    return this.crl.publishNow(caId, dto.kinds, request.principal!);
+    return this.crl.publishNow(caId, dto.kinds, request.principal!, request.idempotency!);
   }
 
   @Get('authorities/:caId/publications')

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { appendAudit, AuditRecord } from '@moica/db';
 import { readPublishedCrlDer } from '../../../../db/crl-copy';
@@ -76,8 +76,17 @@ export class CrlOperatorRepository {
     return rows;
   }
 
-  /** Writes a schedule and its audit record in one transaction; returns the previous schedule. */
-  async saveSchedule(caId: string, kind: CrlKind, schedule: Omit<ScheduleRow, 'kind'>, audit: AuditRecord): Promise<ScheduleRow | undefined> {
+  /**
+   * Writes a schedule and its audit record in one transaction, `beforeCommit`
+   * last in it (the Idempotency-Key answer); returns the previous schedule.
+   */
+  async saveSchedule(
+    caId: string,
+    kind: CrlKind,
+    schedule: Omit<ScheduleRow, 'kind'>,
+    audit: AuditRecord,
+    beforeCommit: (client: PoolClient) => Promise<void>,
+  ): Promise<ScheduleRow | undefined> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -105,6 +114,7 @@ export class CrlOperatorRepository {
         ],
       );
       await appendAudit(client, { ...audit, before: before.rows[0] ? { ...before.rows[0] } : null });
+      await beforeCommit(client);
       await client.query('COMMIT');
       return before.rows[0];
     } catch (error) {
@@ -115,13 +125,22 @@ export class CrlOperatorRepository {
     }
   }
 
-  /** Records the publications and the operator's audit record in one transaction (nothing is queued unaudited). */
-  async requestPublications(requests: PublicationRequest[], audit: (ids: string[]) => AuditRecord): Promise<string[]> {
-    return requestPublications(this.pool, requests, audit);
+  /**
+   * Records the publications, the operator's audit record and, last,
+   * `beforeCommit` (the Idempotency-Key answer) in one transaction: nothing is
+   * queued unaudited, nor by a request whose claim a retry took over.
+   */
+  async requestPublications(
+    requests: PublicationRequest[],
+    audit: (ids: string[]) => AuditRecord,
+    beforeCommit: (client: PoolClient, ids: string[]) => Promise<void>,
+  ): Promise<string[]> {
+    return requestPublications(this.pool, requests, audit, beforeCommit);
   }
 
-  async publications(caId: string, ids: string[] | undefined, limit: number): Promise<PublicationRow[]> {
-    const { rows } = await this.pool.query<PublicationRow>(
+  /** Publications of a CA, newest first; `db` is a transaction's client to read its own rows. */
+  async publications(caId: string, ids: string[] | undefined, limit: number, db: Pool | PoolClient = this.pool): Promise<PublicationRow[]> {
+    const { rows } = await db.query<PublicationRow>(
       `SELECT id, kind, slot_at, trigger, state, attempts, last_error, requested_by, requested_at, published_at
          FROM crl_publication WHERE ca_id = $1 ${ids ? 'AND id = ANY($3::uuid[])' : ''}
         ORDER BY requested_at DESC, slot_at DESC LIMIT $2`,

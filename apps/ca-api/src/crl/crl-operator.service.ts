@@ -4,6 +4,8 @@ import { crlUrls } from '../../../../db/crl-partition';
 import type { CrlKind } from '../../../../db/crl-publication';
 import { CRL_KINDS, DEFAULT_SCHEDULES, scheduleProblems } from '../../../../db/crl-schedule';
 import type { StaffPrincipal } from '../auth/principal';
+import { IdempotencyTicket } from '../idempotency/idempotency-claim';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { APP_CONFIG } from '../tokens';
 import {
   CrlScheduleDto,
@@ -18,7 +20,8 @@ import { CaRow, CrlOperatorRepository, PublicationRow, ScheduleRow } from './crl
 /**
  * CRL publication for operators (docs/crl.md): schedules per CA and kind,
  * "publish now", the publications and their failures, the published CRLs
- * (earlier ones kept), and the health metrics alerting watches.
+ * (earlier ones kept), and the health metrics alerting watches. A change
+ * and its Idempotency-Key answer commit in one transaction.
  */
 @Injectable()
 export class CrlOperatorService {
@@ -26,6 +29,7 @@ export class CrlOperatorService {
     private readonly repository: CrlOperatorRepository,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly idempotency: IdempotencyRepository,
   ) {}
 
   async schedules(caId: string): Promise<CrlScheduleViewDto[]> {
@@ -50,7 +54,7 @@ export class CrlOperatorService {
     });
   }
 
-  async saveSchedule(caId: string, kind: CrlKind, dto: CrlScheduleDto, principal: StaffPrincipal): Promise<CrlScheduleViewDto> {
+  async saveSchedule(caId: string, kind: CrlKind, dto: CrlScheduleDto, principal: StaffPrincipal, ticket: IdempotencyTicket): Promise<CrlScheduleViewDto> {
     const ca = await this.ca(caId);
     const now = this.clock.now();
     const problems = scheduleProblems(
@@ -69,19 +73,31 @@ export class CrlOperatorService {
       enabled: dto.enabled ?? true,
       updated_by: `staff:${principal.staffId}`,
     };
-    await this.repository.saveSchedule(ca.id, kind, row, {
-      at: now,
-      actorKind: 'operator',
-      actorId: principal.staffId,
-      operation: 'crl.schedule-changed',
-      subjectKind: 'certificate-authority',
-      subjectId: ca.id,
-      after: { kind, cron: row.cron, cronTimeZone: row.cron_time_zone, intervalSeconds: row.interval_seconds, nextUpdateSeconds: row.next_update_seconds, enabled: row.enabled },
-    });
-    return scheduleView(row, false);
+    const view = scheduleView(row, false);
+    await this.repository.saveSchedule(
+      ca.id,
+      kind,
+      row,
+      {
+        at: now,
+        actorKind: 'operator',
+        actorId: principal.staffId,
+        operation: 'crl.schedule-changed',
+        subjectKind: 'certificate-authority',
+        subjectId: ca.id,
+        after: { kind, cron: row.cron, cronTimeZone: row.cron_time_zone, intervalSeconds: row.interval_seconds, nextUpdateSeconds: row.next_update_seconds, enabled: row.enabled },
+      },
+      (client) => this.idempotency.completeInTransaction(client, ticket, 200, view, now),
+    );
+    return view;
   }
 
-  async publishNow(caId: string, kinds: CrlKind[], principal: StaffPrincipal): Promise<PublishNowResultDto> {
+  /**
+   * One publication per kind, each in a slot of its own (slot = now), so
+   * nothing but the Idempotency-Key claim keeps a retry from queueing them
+   * again: the answer is recorded in the transaction that queues them.
+   */
+  async publishNow(caId: string, kinds: CrlKind[], principal: StaffPrincipal, ticket: IdempotencyTicket): Promise<PublishNowResultDto> {
     const ca = await this.ca(caId);
     const now = this.clock.now();
     // Complete and partition CRLs first: a delta needs its base.
@@ -93,16 +109,24 @@ export class CrlOperatorService {
       requestedBy: `staff:${principal.staffId}`,
       requestedAt: now,
     }));
-    const ids = await this.repository.requestPublications(requests, (publications) => ({
-      at: now,
-      actorKind: 'operator',
-      actorId: principal.staffId,
-      operation: 'crl.publish-now',
-      subjectKind: 'certificate-authority',
-      subjectId: ca.id,
-      after: { kinds, publications },
-    }));
-    return { publications: (await this.repository.publications(ca.id, ids, ids.length)).map(publicationView) };
+    let result: PublishNowResultDto | undefined;
+    await this.repository.requestPublications(
+      requests,
+      (publications) => ({
+        at: now,
+        actorKind: 'operator',
+        actorId: principal.staffId,
+        operation: 'crl.publish-now',
+        subjectKind: 'certificate-authority',
+        subjectId: ca.id,
+        after: { kinds, publications },
+      }),
+      async (client, ids) => {
+        result = { publications: (await this.repository.publications(ca.id, ids, ids.length, client)).map(publicationView) };
+        await this.idempotency.completeInTransaction(client, ticket, 202, result, now);
+      },
+    );
+    return result!;
   }
 
   async publications(caId: string, limit: number): Promise<PublicationViewDto[]> {

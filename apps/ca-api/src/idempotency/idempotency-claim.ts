@@ -11,7 +11,10 @@ export const STALE_CLAIM_SECONDS = 60;
  * record its answer nor free the claim of the retry now running. A service
  * completes the claim inside its own transaction
  * (IdempotencyRepository.completeInTransaction); `completed` tells the
- * interceptor it did.
+ * interceptor it did, so that a handler which returns (its transaction
+ * committed) has its answer recorded once. It is set before COMMIT: when the
+ * handler fails instead, the interceptor does not trust it and frees or
+ * completes the claim with statements that leave a completed claim alone.
  */
 export interface IdempotencyTicket {
   principal: string;

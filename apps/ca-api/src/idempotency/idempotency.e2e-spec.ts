@@ -43,9 +43,11 @@ class OperationController {
 
   @Post()
   @Idempotent()
-  run(@Req() request: IdempotentRequest, @Headers('x-attempt') attempt: string) {
+  run(@Req() request: IdempotentRequest, @Headers('x-attempt') attempt: string, @Headers('x-commit-fails') commitFails?: string) {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`INSERT INTO test_operation_effect (idempotency_key, attempt) VALUES ($1, $2)`, [request.idempotency!.key, attempt]);
+      // Two equal values under a deferred UNIQUE: every statement succeeds, the COMMIT fails.
+      if (commitFails) await manager.query(`INSERT INTO test_commit_check (value) VALUES ($1), ($1)`, [attempt]);
       const hold = held.get(attempt);
       hold?.entered();
       if ((await hold?.outcome) === 'fail') throw new Error('the HSM went away');
@@ -85,6 +87,7 @@ describe('Idempotency-Key claim taken over by a retry (ca-api, real PostgreSQL)'
     await app.getHttpAdapter().getInstance().ready();
     dataSource = app.get(DataSource);
     await dataSource.query(`CREATE TABLE test_operation_effect (idempotency_key text NOT NULL, attempt text NOT NULL)`);
+    await dataSource.query(`CREATE TABLE test_commit_check (value text UNIQUE DEFERRABLE INITIALLY DEFERRED)`);
   });
 
   afterAll(async () => {
@@ -94,8 +97,8 @@ describe('Idempotency-Key claim taken over by a retry (ca-api, real PostgreSQL)'
   });
 
   /** The same request each time (same key, same body): a client's retry, named by x-attempt. */
-  const send = (key: string, attempt: string) =>
-    app.getHttpAdapter().getInstance().inject({ method: 'POST', url: '/v1/test-operations', headers: { 'idempotency-key': key, 'x-attempt': attempt } });
+  const send = (key: string, attempt: string, headers: Record<string, string> = {}) =>
+    app.getHttpAdapter().getInstance().inject({ method: 'POST', url: '/v1/test-operations', headers: { 'idempotency-key': key, 'x-attempt': attempt, ...headers } });
 
   /** Sends an attempt that stops inside its transaction, after its change, until `end` is called. */
   async function start(key: string, attempt: string) {
@@ -164,6 +167,19 @@ describe('Idempotency-Key claim taken over by a retry (ca-api, real PostgreSQL)'
     const replay = await send(key, `D-${key}`);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.json()).toEqual({ attempt: `B-${key}` });
+  });
+
+  it('frees the claim when the transaction that completed it fails at COMMIT, so the retry runs at once', async () => {
+    const key = 'commit-fails';
+    const failed = await send(key, `A-${key}`, { 'x-commit-fails': 'yes' });
+    expect(failed.statusCode).toBe(500);
+    // The completion was written (ticket.completed) but never committed: nothing of it may linger.
+    expect(await dataSource.query(`SELECT key FROM idempotency_key WHERE key = $1`, [key])).toEqual([]);
+
+    const retry = await send(key, `B-${key}`);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.json()).toEqual({ attempt: `B-${key}` });
+    expect(await effects(key)).toEqual([`B-${key}`]);
   });
 
   it('documents the 409 in the OpenAPI description of a route that does not list 409 itself', () => {

@@ -33,8 +33,9 @@ export type IdempotentRequest = AuthenticatedRequest & { idempotency?: Idempoten
  * same key with another body is refused (422); a retry while the first is
  * still running gets 409 and Retry-After. A request still running when a
  * retry takes its stale claim over can no longer record its answer: it gets
- * 409 idempotency-claim-lost (rolled back when its service completes the
- * claim in its transaction, as the state-changing services do).
+ * 409 idempotency-claim-lost, and its change is rolled back: every
+ * state-changing handler completes the claim in the transaction of its
+ * change (IdempotencyRepository.completeInTransaction).
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -115,8 +116,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     try {
       const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
       if (!ticket.completed && !(await this.repository.complete(ticket, reply.statusCode, body, this.clock.now()))) {
-        // The handler's change (if any) is committed, outside a transaction the claim could guard: the
-        // retry that took the claim over may make it again. Services complete in their transaction.
+        // A handler that did not complete in its transaction (it changed nothing) lost its claim to a retry.
         this.logger.warn({ idempotencyKey: key }, 'Idempotency-Key claim taken over by a retry while the request ran; its answer is not recorded');
         throw new IdempotencyClaimLost('its answer was not recorded');
       }
@@ -125,10 +125,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const status = error instanceof HttpException ? error.getStatus() : 500;
       // A refusal is the first answer and is replayed; a transient or server failure is not.
       const replayable = status >= 400 && status < 500 && ![408, 409, 423, 425, 429].includes(status);
-      if (replayable && !ticket.completed) {
+      // Whatever ticket.completed says: a service marks it when it writes the answer in its transaction,
+      // and that transaction may still have failed (its COMMIT, a later step). Both statements touch only
+      // an unfinished claim of this token, so they are no-ops when the completion did commit.
+      if (replayable) {
         // Not recorded when a retry took the claim over: the refusal is still this request's answer.
         await this.repository.complete(ticket, status, toProblem(error), this.clock.now());
-      } else if (!ticket.completed) {
+      } else {
         // A no-op for a claim a retry took over (IdempotencyClaimLost is a 409): the retry keeps it.
         await this.releaseOrRetryLater(ticket, error);
       }
@@ -176,7 +179,7 @@ export function Idempotent() {
         'Unique per operation (1-255 printable ASCII). A retry with the same key and body returns the first answer; ' +
         `one while the first still runs gets 409 idempotency-request-in-progress. After ${STALE_CLAIM_SECONDS} s a retry takes the ` +
         'claim over: the first request, if still running, then gets 409 idempotency-claim-lost and its answer is not recorded ' +
-        '(a change it makes in one transaction with its answer, as certificate and card operations do, is rolled back).',
+        '(its change, made in one transaction with its answer, is rolled back).',
     }),
   );
 }

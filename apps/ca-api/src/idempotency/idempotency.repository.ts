@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { IdempotencyClaimLost, type IdempotencyTicket } from './idempotency-claim';
 
@@ -8,6 +9,12 @@ export interface IdempotencyRecord {
   responseBody: unknown;
   createdAt: Date;
 }
+
+/**
+ * A transaction the answer is recorded in: TypeORM's (most services) or a pg
+ * client's (key operations, CRL publication: code shared with the CLIs).
+ */
+export type IdempotencyTransaction = EntityManager | PoolClient;
 
 /** One request's claim on a key: `token` is drawn by PostgreSQL at each claim and take-over. */
 export type IdempotencyClaimRef = Pick<IdempotencyTicket, 'principal' | 'key' | 'token'>;
@@ -54,33 +61,38 @@ export class IdempotencyRepository {
   }
 
   /**
-   * Records the first answer, inside the caller's transaction when `manager`
+   * Records the first answer, inside the caller's transaction when `tx`
    * is given; false (nothing written) when the claim is no longer this
-   * request's: a retry took it over.
+   * request's (a retry took it over) or is already completed.
    */
   async complete(
     claim: IdempotencyClaimRef,
     status: number,
     body: unknown,
     now: Date,
-    manager?: EntityManager,
+    tx?: IdempotencyTransaction,
   ): Promise<boolean> {
-    const [, affected]: [unknown[], number] = await (manager ?? this.dataSource).query(
+    // TypeORM returns [rows, affected] for an UPDATE on PostgreSQL; pg returns a result with rowCount.
+    const db: { query(sql: string, params: unknown[]): Promise<unknown> } = tx ?? this.dataSource;
+    const result = (await db.query(
       `UPDATE idempotency_key SET response_status = $4, response_body = $5, completed_at = $6
         WHERE principal = $1 AND key = $2 AND claim_token = $3 AND completed_at IS NULL`,
       [claim.principal, claim.key, claim.token, status, JSON.stringify(body ?? null), now],
-    );
-    return affected === 1;
+    )) as [unknown[], number] | { rowCount: number | null };
+    return (Array.isArray(result) ? result[1] : result.rowCount) === 1;
   }
 
   /**
    * Records the answer in the transaction of the state change it reports and
    * marks the ticket completed. Throws IdempotencyClaimLost when a retry took
    * the claim over, so that the caller's transaction rolls back instead of
-   * committing the operation a second time.
+   * committing the operation a second time. Should that transaction still
+   * fail (its COMMIT, or a step after this one), the interceptor frees the
+   * claim all the same: its DELETE leaves a completed claim alone, so it only
+   * removes one whose completion did not commit.
    */
-  async completeInTransaction(manager: EntityManager, ticket: IdempotencyTicket, status: number, body: unknown, now: Date): Promise<void> {
-    if (!(await this.complete(ticket, status, body, now, manager))) {
+  async completeInTransaction(tx: IdempotencyTransaction, ticket: IdempotencyTicket, status: number, body: unknown, now: Date): Promise<void> {
+    if (!(await this.complete(ticket, status, body, now, tx))) {
       throw new IdempotencyClaimLost('its changes were rolled back');
     }
     ticket.completed = true;

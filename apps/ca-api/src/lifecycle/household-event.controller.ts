@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { revocationReasonForHouseholdEvent } from '@moica/policy';
-import { NationalIdVault, ProblemException } from '@moica/platform';
+import { NationalIdVault } from '@moica/platform';
 import { Roles } from '../auth/roles.decorator';
 import { ProblemResponses } from '../common/problem-responses';
 import { Idempotent, IdempotentRequest } from '../idempotency/idempotency.interceptor';
@@ -12,8 +12,8 @@ import { LifecycleResult, LifecycleService } from './lifecycle.service';
 /**
  * Events from the household-registration system (DOMAIN.md "Automatic
  * revocation"): each revokes every live certificate of the person, with the
- * reason the policy gives the event. The integration calls with an operator
- * credential of its own.
+ * reason the policy gives the event, all in one transaction with the answer.
+ * The integration calls with an operator credential of its own.
  */
 @ApiTags('operators')
 @ApiBearerAuth()
@@ -40,24 +40,16 @@ export class HouseholdEventController {
         WHERE h.national_id_hmac = $1 AND c.status IN ('valid', 'suspended', 'on_hold') ORDER BY 1`,
       [this.vault.lookupHash(dto.nationalId)],
     );
-    const revoked: LifecycleResult[] = [];
-    for (const { card_number } of cards) {
-      try {
-        revoked.push(
-          await this.lifecycle.change({
-            cardNumber: card_number,
-            event: { kind: 'revoke', reason },
-            channel: 'household-registration-event',
-            actor: { kind: 'household-registration', id: request.principal!.staffId, officeId: null },
-            detail: { event: dto.kind, eventReference: dto.eventReference },
-          }),
-        );
-      } catch (error) {
-        // A card whose certificates all expired in the meantime has nothing to revoke.
-        if (!(error instanceof ProblemException && error.code === 'certificate-expired')) throw error;
-      }
-    }
-    // Each revocation commits in its own transaction; the interceptor records this answer afterwards.
-    return { revoked };
+    // All cards and the answer in one transaction: a retry that took the claim over finds the event not applied yet.
+    return this.lifecycle.revokeCards(
+      cards.map((card) => card.card_number),
+      {
+        event: { kind: 'revoke', reason },
+        channel: 'household-registration-event',
+        actor: { kind: 'household-registration', id: request.principal!.staffId, officeId: null },
+        detail: { event: dto.kind, eventReference: dto.eventReference },
+      },
+      request.idempotency!,
+    );
   }
 }

@@ -39,7 +39,12 @@ export class EmailCertificateService {
     private readonly verificationCodes: VerificationCodeRepository,
   ) {}
 
-  async start(proof: CardSignatureProof, email: string): Promise<{ verificationId: string; expiresAt: string }> {
+  /**
+   * Records the code and the answer in one transaction (a request whose
+   * claim a retry took over records nothing, so only one code is sent), then
+   * sends the code.
+   */
+  async start(proof: CardSignatureProof, email: string, ticket: IdempotencyTicket): Promise<{ verificationId: string; expiresAt: string }> {
     const checked = checkEmailAddress(email);
     if (!checked.allowed) throw refusalProblem(checked);
     const current = await this.currentSignatureCertificate(proof.cardNumber);
@@ -48,19 +53,25 @@ export class EmailCertificateService {
     if (!this.channels.configured.email) {
       throw new ProblemException('verification-channel-unavailable', HttpStatus.SERVICE_UNAVAILABLE, 'Cannot send the code', 'e-mail is not configured on this CA');
     }
-    const { id, code, expiresAt } = await this.verificationCodes.create(this.dataSource, {
-      holderId: proof.holderId,
-      purpose: 'add-email-to-certificate',
-      value: checked.email,
-      now: this.clock.now(),
+    const { result, code } = await this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      const created = await this.verificationCodes.create(manager, {
+        holderId: proof.holderId,
+        purpose: 'add-email-to-certificate',
+        value: checked.email,
+        now,
+      });
+      const answer = { verificationId: created.id, expiresAt: created.expiresAt.toISOString() };
+      await this.idempotency.completeInTransaction(manager, ticket, 202, answer, now);
+      return { result: answer, code: created.code };
     });
     await this.channels.sendEmail({
       to: checked.email,
       subject: '憑證加註電子郵件驗證碼 / Verification code',
       text: `【內政部憑證管理中心】驗證碼 ${code}，${VERIFICATION_MINUTES} 分鐘內有效。Your MOICA verification code is ${code}.`,
-      idempotencyKey: id,
+      idempotencyKey: result.verificationId,
     });
-    return { verificationId: id, expiresAt: expiresAt.toISOString() };
+    return result;
   }
 
   async confirm(request: { verificationId: string; code: string; csr: string; ticket: IdempotencyTicket }): Promise<{ serial: string; notAfter: string; email: string; pem: string; superseded: string }> {

@@ -56,9 +56,9 @@ export class OnlineCardController {
   @ApiOperation({ summary: 'Ask to add the e-mail address to the signature certificate: the card signs a challenge; a code goes to the address' })
   @ApiOkResponse({ description: 'verificationId and expiry' })
   @ProblemResponses(400, 403, 404, 409, 422, 503)
-  async addEmail(@Body() dto: EmailInCertificateDto): Promise<{ verificationId: string; expiresAt: string }> {
+  async addEmail(@Body() dto: EmailInCertificateDto, @Req() request: IdempotentRequest): Promise<{ verificationId: string; expiresAt: string }> {
     const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'add-email-to-certificate');
-    return this.emailCertificates.start(proof, dto.email);
+    return this.emailCertificates.start(proof, dto.email, request.idempotency!);
   }
 
   @Post('email-in-certificate/confirmation')

@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { AppConfig, Clock, ProblemException } from '@moica/platform';
 import {
   approveOperation,
+  BeforeCommit,
   CeremonyContext,
   executeOperation,
   KeyOperationRequest,
@@ -24,7 +25,8 @@ import type { Operator } from '../../../../tools/key-ceremony/operators';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
 import { Roles } from '../auth/roles.decorator';
 import { ProblemResponses } from '../common/problem-responses';
-import { Idempotent } from '../idempotency/idempotency.interceptor';
+import { Idempotent, IdempotentRequest } from '../idempotency/idempotency.interceptor';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { APP_CONFIG } from '../tokens';
 
 export class KeyOperationRequestDto {
@@ -74,7 +76,9 @@ const STATUS: Record<string, number> = {
  * operators). The same approval rules and audit records as the key-ceremony
  * command: a request counts as its requester's approval, another operator
  * approves, an approver executes once. Running apps load keys at start: after
- * a rotation, restart the OCSP responders (docs/key-ceremony.md).
+ * a rotation, restart the OCSP responders (docs/key-ceremony.md). Each step
+ * records its Idempotency-Key answer in its own transaction, so a request
+ * whose claim a retry took over rolls back instead of acting twice.
  */
 @ApiTags('operators')
 @ApiBearerAuth()
@@ -85,7 +89,8 @@ export class KeyOperationsController implements OnModuleDestroy {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    clock: Clock,
+    private readonly clock: Clock,
+    private readonly idempotency: IdempotencyRepository,
   ) {
     this.pool = new Pool({ connectionString: config.DATABASE_URL, max: 2, application_name: 'moica-ca-api-key-operations' });
     this.pool.on('error', () => undefined);
@@ -119,9 +124,9 @@ export class KeyOperationsController implements OnModuleDestroy {
   @Idempotent()
   @ApiOperation({ summary: 'Request a key operation (counts as the first approval)' })
   @ProblemResponses(400, 401, 403, 409, 422)
-  async request(@Body() dto: KeyOperationRequestDto, @Req() request: AuthenticatedRequest): Promise<KeyOperationRequest> {
+  async request(@Body() dto: KeyOperationRequestDto, @Req() request: IdempotentRequest): Promise<KeyOperationRequest> {
     const operator = await this.operator(request);
-    return this.run(() => requestOperation(this.ctx, operator, dto.operation, dto.parameters, precheckRequest));
+    return this.run(() => requestOperation(this.ctx, operator, dto.operation, dto.parameters, precheckRequest, this.complete(request, 201)));
   }
 
   @Post(':id/approval')
@@ -130,9 +135,9 @@ export class KeyOperationsController implements OnModuleDestroy {
   @Idempotent()
   @ApiOperation({ summary: 'Approve, as another operator than the requester' })
   @ProblemResponses(400, 401, 403, 404, 409)
-  async approve(@Param('id') id: string, @Body() dto: KeyOperationApprovalDto, @Req() request: AuthenticatedRequest): Promise<KeyOperationRequest> {
+  async approve(@Param('id') id: string, @Body() dto: KeyOperationApprovalDto, @Req() request: IdempotentRequest): Promise<KeyOperationRequest> {
     const operator = await this.operator(request);
-    return this.run(() => approveOperation(this.ctx, operator, id, dto.parametersDigest));
+    return this.run(() => approveOperation(this.ctx, operator, id, dto.parametersDigest, this.complete(request, 200)));
   }
 
   @Post(':id/rejection')
@@ -141,9 +146,9 @@ export class KeyOperationsController implements OnModuleDestroy {
   @Idempotent()
   @ApiOperation({ summary: 'Reject a pending or approved request' })
   @ProblemResponses(400, 401, 403, 404, 409)
-  async reject(@Param('id') id: string, @Body() dto: KeyOperationRejectionDto, @Req() request: AuthenticatedRequest): Promise<KeyOperationRequest> {
+  async reject(@Param('id') id: string, @Body() dto: KeyOperationRejectionDto, @Req() request: IdempotentRequest): Promise<KeyOperationRequest> {
     const operator = await this.operator(request);
-    return this.run(() => rejectOperation(this.ctx, operator, id, dto.reason));
+    return this.run(() => rejectOperation(this.ctx, operator, id, dto.reason, this.complete(request, 200)));
   }
 
   @Post(':id/execution')
@@ -152,13 +157,18 @@ export class KeyOperationsController implements OnModuleDestroy {
   @Idempotent()
   @ApiOperation({ summary: 'Execute an approved request once (by one of its approvers)' })
   @ProblemResponses(400, 401, 403, 404, 409, 503)
-  async execute(@Param('id') id: string, @Req() request: AuthenticatedRequest): Promise<KeyOperationRequest> {
+  async execute(@Param('id') id: string, @Req() request: IdempotentRequest): Promise<KeyOperationRequest> {
     const operator = await this.operator(request);
     const runner = ceremonyRunner({
       secrets: { softwareKeyPassphrase: this.config.SOFTWARE_KEY_PASSPHRASE, pkcs11Pin: this.config.PKCS11_PIN },
       outDir: join(tmpdir(), 'moica-ca-key-operations'),
     });
-    return this.run(() => executeOperation(this.ctx, operator, id, runner));
+    return this.run(() => executeOperation(this.ctx, operator, id, runner, this.complete(request, 200)));
+  }
+
+  /** Records the step's answer (with the route's status) in the step's transaction. */
+  private complete(request: IdempotentRequest, status: number): BeforeCommit {
+    return (tx, result) => this.idempotency.completeInTransaction(tx, request.idempotency!, status, result, this.clock.now());
   }
 
   private async operator(request: AuthenticatedRequest): Promise<Operator> {
