@@ -34,6 +34,7 @@ import { DelegationRepository } from './lifecycle/delegation.repository';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { UserCodeCheckService } from './lifecycle/user-code-check.service';
 import { CardSignatureService } from './online/card-signature.service';
+import { HolderChallengeRepository } from './online/holder-challenge.repository';
 import { CounterRenewalController, OnlineCardController } from './online/renewal.controller';
 import { RenewalService } from './online/renewal.service';
 import { EmailCertificateService } from './online/email-certificate.service';
@@ -126,6 +127,7 @@ export class CaApiModule implements OnModuleInit, OnApplicationShutdown {
         UserCodeCheckService,
         ClientRateLimiter,
         CardSignatureService,
+        HolderChallengeRepository,
         RenewalService,
         HolderServicesService,
         VerificationCodeRepository,

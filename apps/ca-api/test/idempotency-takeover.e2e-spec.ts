@@ -6,11 +6,14 @@
  * until COMMIT), so each request waits inside its transaction after its
  * change, and moves the clock past STALE_CLAIM_SECONDS instead of waiting.
  * The taken-over request must roll back: one state change, the retry's.
+ * On an online route the card's one-time challenge is used up in that
+ * transaction too, so the retry can still present it.
  */
 import type { PoolClient } from 'pg';
 import { createStaffWithToken } from '../src/auth/staff-provisioning';
 import { STALE_CLAIM_SECONDS } from '../src/idempotency/idempotency-claim';
-import { CaApiHarness, startCaApi } from '../../../test/support/ca-api-harness';
+import { applicationBody, CaApiHarness, startCaApi } from '../../../test/support/ca-api-harness';
+import { TestCard, validNationalId } from '../../../test/support/card';
 
 describe('Idempotency-Key take-over on routes that commit in their own transaction (ca-api, real PostgreSQL)', () => {
   let api: CaApiHarness;
@@ -129,5 +132,71 @@ describe('Idempotency-Key take-over on routes that commit in their own transacti
     expect(replay.status).toBe(202);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body).toEqual(b.body);
+  });
+
+  /** A card issued at the counter, and its signature over a fresh user-code-reset challenge. */
+  async function cardWithSignedChallenge(n: number): Promise<{ cardNumber: string; holderId: string; cardSignature: { challengeId: string; signature: string } }> {
+    const cardNumber = `TP88${String(n).padStart(11, '0')}`;
+    const card = await TestCard.create(cardNumber);
+    const issued = await api.call('POST', '/v1/applications', {
+      token: api.tokens.clerk,
+      body: applicationBody(card, { signature: await card.csr('signature'), encryption: await card.csr('encryption') }, {
+        applicant: { name: '周接手', nationalId: validNationalId(880 + n), dateOfBirth: '1990-01-01', mobile: '0911111111', email: `t${n}@example.tw` },
+      }),
+    });
+    expect(issued.status).toBe(201);
+    const holder = await api.pool.query(`SELECT holder_id FROM card WHERE card_number = $1`, [cardNumber]);
+    const challenge = await api.call('POST', '/v1/online/challenges', { body: { cardNumber, purpose: 'user-code-reset' } });
+    expect(challenge.status).toBe(201);
+    const signature = Buffer.from(await card.signWithSignatureKey(Buffer.from(challenge.body.challenge, 'base64'))).toString('base64');
+    return { cardNumber, holderId: holder.rows[0].holder_id, cardSignature: { challengeId: challenge.body.challengeId, signature } };
+  }
+
+  async function userCodeResets(holderId: string): Promise<number> {
+    const { rows } = await api.pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE operation = 'holder.user-code-reset' AND subject_id = $1`, [holderId]);
+    return rows[0].n;
+  }
+
+  it('resets a user code online once: the taken-over request rolls back and leaves the card challenge to the retry', async () => {
+    const { holderId, cardSignature } = await cardWithSignedChallenge(1);
+    const reset = () => api.call('POST', '/v1/online/user-code', { body: { cardSignature, newUserCode: 'Takeover@1' }, idempotencyKey: 'user-code-takeover' });
+
+    // The retry waits on the challenge row that the first request used up, uncommitted; the first then rolls back.
+    const { a, b } = await takeOver(reset);
+
+    expect(a.status).toBe(409);
+    expect(a.body.type).toBe('urn:moica-ca:problem:idempotency-claim-lost');
+    expect(b.status).toBe(200);
+    expect(b.body).toMatchObject({ userCode: 'reset' });
+    expect(await userCodeResets(holderId)).toBe(1);
+    const challenge = await api.pool.query(`SELECT used_at FROM holder_challenge WHERE id = $1`, [cardSignature.challengeId]);
+    expect(challenge.rows[0].used_at).not.toBeNull();
+    const replay = await reset();
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual(b.body);
+  });
+
+  it('lets one of two concurrent requests with one card challenge through; the other, waiting on it, is refused challenge-invalid', async () => {
+    const { holderId, cardSignature } = await cardWithSignedChallenge(2);
+    const reset = (key: string) => api.call('POST', '/v1/online/user-code', { body: { cardSignature, newUserCode: 'Twice@1' }, idempotencyKey: key });
+
+    const hold = await holdAuditChain();
+    let first, second;
+    try {
+      first = reset('user-code-race-1');
+      await lockWaiters(1);
+      // Both signatures verify; the second waits for the first's transaction to see whether the challenge is used.
+      second = reset('user-code-race-2');
+      await lockWaiters(2);
+    } finally {
+      await hold.release();
+    }
+    const [a, b] = await Promise.all([first, second]);
+
+    expect(a!.status).toBe(200);
+    expect(b!.status).toBe(403);
+    expect(b!.body.type).toBe('urn:moica-ca:problem:challenge-invalid');
+    expect(await userCodeResets(holderId)).toBe(1);
   });
 });

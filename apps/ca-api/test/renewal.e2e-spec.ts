@@ -87,6 +87,23 @@ describe('renewal over HTTP', () => {
     expect(replay.body.type).toBe('urn:moica-ca:problem:challenge-invalid');
   });
 
+  it('signs once for one challenge: of two concurrent online renewals with it, the other is refused before recording anything', async () => {
+    const { card } = await issue();
+    api.clock.set('2032-06-01T00:00:00Z');
+    const challenge = await api.call('POST', '/v1/online/challenges', { body: { cardNumber: card.cardNumber, purpose: 'renewal' } });
+    const signature = Buffer.from(await card.signWithSignatureKey(Buffer.from(challenge.body.challenge, 'base64'))).toString('base64');
+    const body = { cardSignature: { challengeId: challenge.body.challengeId, signature }, csrs: await csrsOf(card) };
+    // Two Idempotency-Keys: the challenge is reserved for one before it records and signs.
+    const responses = await Promise.all([api.call('POST', '/v1/online/renewal', { body }), api.call('POST', '/v1/online/renewal', { body })]);
+    expect(responses.map((r) => r.status).sort()).toEqual([201, 403]);
+    expect(responses.find((r) => r.status === 403)!.body.type).toBe('urn:moica-ca:problem:challenge-invalid');
+    const signed = await api.pool.query(
+      `SELECT status FROM certificate WHERE renewed_from_id IN (SELECT c.id FROM certificate c JOIN card k ON k.id = c.card_id WHERE k.card_number = $1)`,
+      [card.cardNumber],
+    );
+    expect(signed.rows.map((row) => row.status)).toEqual(['valid', 'valid']);
+  });
+
   it('refuses an online signature by another key', async () => {
     const { card } = await issue();
     api.clock.set('2031-02-01T00:00:00Z');

@@ -92,11 +92,12 @@ export class OnlineUserCodeController {
   @ApiOkResponse({ description: 'reset' })
   @ProblemResponses(400, 403, 404, 409, 422)
   async reset(@Body() dto: OnlineUserCodeResetDto, @Req() request: IdempotentRequest) {
-    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'user-code-reset');
+    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'user-code-reset', request.idempotency!);
     return this.services.resetUserCode({
       cardNumber: proof.cardNumber,
       channel: 'online-card-signature',
       actor: { kind: 'holder', id: proof.holderId, officeId: null },
+      cardSignature: proof,
       ticket: request.idempotency!,
       newUserCode: dto.newUserCode,
     });

@@ -10,6 +10,7 @@ import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card
 import { DelegationRepository } from '../lifecycle/delegation.repository';
 import type { DelegationRecord, LifecycleActor } from '../lifecycle/lifecycle.service';
 import { TransportNotificationChannels } from '../notifications/notification-channels';
+import { CardSignatureProof, CardSignatureService } from '../online/card-signature.service';
 import { NOTIFICATION_CHANNELS } from '../tokens';
 import { enqueueNotice } from '../notifications/enqueue-notice';
 import { VERIFICATION_MINUTES, VerificationCodeRepository } from './verification-code.repository';
@@ -22,6 +23,8 @@ interface Request {
   channel: Channel;
   actor: LifecycleActor;
   delegation?: DelegationRecord;
+  /** Online: the card's signature over a challenge, used up in the change's transaction. */
+  cardSignature?: CardSignatureProof;
   ticket: IdempotencyTicket;
 }
 
@@ -46,6 +49,7 @@ export class HolderServicesService {
     private readonly userCodes: UserCodeHasher,
     @Inject(NOTIFICATION_CHANNELS) private readonly channels: TransportNotificationChannels,
     private readonly verificationCodes: VerificationCodeRepository,
+    private readonly cardSignatures: CardSignatureService,
   ) {}
 
   async resetUserCode(request: Request & { newUserCode: string }): Promise<{ cardNumber: string; userCode: 'reset' }> {
@@ -144,7 +148,7 @@ export class HolderServicesService {
     });
   }
 
-  /** Locks the card, lets the policy decide, runs the change, records delegation and audit, completes the idempotent answer. */
+  /** Uses up the card's challenge (online), locks the card, lets the policy decide, runs the change, records delegation and audit, completes the idempotent answer. */
   private async inTransaction<T>(
     request: Request,
     operation: HolderServiceOperation,
@@ -152,6 +156,8 @@ export class HolderServicesService {
   ): Promise<T> {
     return this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
+      // First, before any other lock: a request with the same challenge waits here, then finds it used (or free if this rolls back).
+      if (request.cardSignature) await this.cardSignatures.useUp(manager, request.cardSignature, request.ticket);
       const locked = await this.certificates.lockByCardNumber(manager, request.cardNumber);
       const current = latest(locked);
       if (!current) throw notFound('card-not-found', 'no certificates are registered for this card number');

@@ -1,18 +1,21 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { parseCertificate } from '@moica/pki';
 import { Clock, ProblemException } from '@moica/platform';
+import type { IdempotencyTicket } from '../idempotency/idempotency-claim';
+import { ChallengePurpose, HolderChallengeRepository } from './holder-challenge.repository';
+
+export type { ChallengePurpose } from './holder-challenge.repository';
 
 /** How long a challenge may be answered. */
 export const CHALLENGE_SECONDS = 300;
 
-export type ChallengePurpose = 'renewal' | 'add-email-to-certificate' | 'user-code-reset' | 'activation' | 'online-reissuance';
-
-/** The card's signature certificate that answered a challenge. */
+/** The card's signature certificate that answered a challenge, and the challenge, still to be used up (CardSignatureService.useUp). */
 export interface CardSignatureProof {
+  challengeId: string;
   cardNumber: string;
   certificateId: string;
   holderId: string;
@@ -25,49 +28,73 @@ export interface CardSignatureProof {
  * bare (PKCS#1 v1.5 or ECDSA over SHA-256) or, as Taiwan's card middleware
  * returns it, a CMS SignedData (RFC 5652) carrying the challenge (attached
  * or detached) and the signer's certificate.
+ *
+ * The signature is checked before the operation's transaction (CPU work, no
+ * lock held); the challenge is used up inside it (useUp), so it is used
+ * exactly when the operation commits: a request rolled back after a retry
+ * took its Idempotency-Key claim over leaves it to the retry.
  */
 @Injectable()
 export class CardSignatureService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly challenges: HolderChallengeRepository,
   ) {}
 
   async issueChallenge(cardNumber: string, purpose: ChallengePurpose): Promise<{ challengeId: string; challenge: string; expiresAt: string }> {
     const challenge = randomBytes(32);
     const expiresAt = new Date(this.clock.now().getTime() + CHALLENGE_SECONDS * 1000);
-    const rows: Array<{ id: string }> = await this.dataSource.query(
-      `INSERT INTO holder_challenge (challenge, card_number, purpose, expires_at, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [challenge, cardNumber, purpose, expiresAt, this.clock.now()],
-    );
-    return { challengeId: rows[0].id, challenge: challenge.toString('base64'), expiresAt: expiresAt.toISOString() };
+    const id = await this.challenges.insert({ challenge, cardNumber, purpose, expiresAt, now: this.clock.now() });
+    return { challengeId: id, challenge: challenge.toString('base64'), expiresAt: expiresAt.toISOString() };
   }
 
-  /** Consumes the challenge (once) and checks the card's signature over it. */
-  async verify(challengeId: string, signatureBase64: string, purpose: ChallengePurpose): Promise<CardSignatureProof> {
+  /**
+   * Checks the card's signature over an open challenge. Uses nothing up: the
+   * caller passes the proof to useUp in the transaction of its change.
+   */
+  async verify(challengeId: string, signatureBase64: string, purpose: ChallengePurpose, ticket: IdempotencyTicket): Promise<CardSignatureProof> {
     const now = this.clock.now();
-    const consumed: [Array<{ challenge: Buffer; card_number: string }>, number] = await this.dataSource.query(
-      `UPDATE holder_challenge SET used_at = $3 WHERE id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
-       RETURNING challenge, card_number`,
-      [isUuid(challengeId) ? challengeId : '00000000-0000-0000-0000-000000000000', purpose, now],
-    );
-    const row = consumed[0][0];
-    if (!row) throw refused('challenge-invalid', 'the challenge is unknown, expired, already used or for another operation');
+    const open = isUuid(challengeId) ? await this.challenges.findOpen(challengeId, purpose, ticket, now) : undefined;
+    if (!open) throw challengeInvalid();
 
     const certificates: Array<{ id: string; der: Buffer; holder_id: string }> = await this.dataSource.query(
       `SELECT c.id, c.der, k.holder_id FROM certificate c JOIN card k ON k.id = c.card_id
         WHERE k.card_number = $1 AND c.kind = 'signature' AND c.der IS NOT NULL ORDER BY c.not_after DESC LIMIT 1`,
-      [row.card_number],
+      [open.cardNumber],
     );
     const certificate = certificates[0];
     if (!certificate) throw refused('card-not-found', 'no signature certificate for this card');
     const signature = Buffer.from(signatureBase64, 'base64');
     const ok = looksLikeCms(signature)
-      ? verifyCms(signature, row.challenge, certificate.der)
-      : verifyBare(signature, row.challenge, certificate.der);
+      ? verifyCms(signature, open.challenge, certificate.der)
+      : verifyBare(signature, open.challenge, certificate.der);
     if (!ok) throw refused('card-signature-invalid', "the signature does not verify with the card's signature certificate");
-    return { cardNumber: row.card_number, certificateId: certificate.id, holderId: certificate.holder_id };
+    return { challengeId, cardNumber: open.cardNumber, certificateId: certificate.id, holderId: certificate.holder_id };
   }
+
+  /**
+   * Reserves the challenge for this Idempotency-Key before an operation signs
+   * outside its final transaction (renewal), so that no request with another
+   * key signs with it too; useUp in the final transaction still uses it.
+   */
+  async reserve(proof: CardSignatureProof, ticket: IdempotencyTicket): Promise<void> {
+    if (!(await this.challenges.reserve(proof.challengeId, ticket, this.clock.now()))) throw challengeInvalid();
+  }
+
+  /**
+   * Uses the challenge up in the operation's transaction (call it first, so
+   * that a concurrent request with the same challenge waits on its row
+   * before taking any other lock): 403 challenge-invalid when another
+   * request used it. Rolled back with the transaction.
+   */
+  async useUp(manager: EntityManager, proof: CardSignatureProof, ticket: IdempotencyTicket): Promise<void> {
+    if (!(await this.challenges.consume(manager, proof.challengeId, ticket, this.clock.now()))) throw challengeInvalid();
+  }
+}
+
+function challengeInvalid(): ProblemException {
+  return refused('challenge-invalid', 'the challenge is unknown, expired, already used or for another operation');
 }
 
 function verifyBare(signature: Buffer, data: Buffer, certificateDer: Buffer): boolean {

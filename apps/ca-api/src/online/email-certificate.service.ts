@@ -14,7 +14,7 @@ import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
 import { TransportNotificationChannels } from '../notifications/notification-channels';
 import { NOTIFICATION_CHANNELS } from '../tokens';
-import { CardSignatureProof } from './card-signature.service';
+import { CardSignatureProof, CardSignatureService } from './card-signature.service';
 import { VERIFICATION_MINUTES, VerificationCodeRepository } from '../holder-services/verification-code.repository';
 
 
@@ -37,12 +37,14 @@ export class EmailCertificateService {
     private readonly idempotency: IdempotencyRepository,
     @Inject(NOTIFICATION_CHANNELS) private readonly channels: TransportNotificationChannels,
     private readonly verificationCodes: VerificationCodeRepository,
+    private readonly cardSignatures: CardSignatureService,
   ) {}
 
   /**
-   * Records the code and the answer in one transaction (a request whose
-   * claim a retry took over records nothing, so only one code is sent), then
-   * sends the code.
+   * Uses up the card's challenge and records the code and the answer in one
+   * transaction (a request whose claim a retry took over records nothing and
+   * leaves the challenge to the retry, so only one code is sent), then sends
+   * the code.
    */
   async start(proof: CardSignatureProof, email: string, ticket: IdempotencyTicket): Promise<{ verificationId: string; expiresAt: string }> {
     const checked = checkEmailAddress(email);
@@ -54,6 +56,7 @@ export class EmailCertificateService {
       throw new ProblemException('verification-channel-unavailable', HttpStatus.SERVICE_UNAVAILABLE, 'Cannot send the code', 'e-mail is not configured on this CA');
     }
     const { result, code } = await this.dataSource.transaction(async (manager) => {
+      await this.cardSignatures.useUp(manager, proof, ticket);
       const now = this.clock.now();
       const created = await this.verificationCodes.create(manager, {
         holderId: proof.holderId,

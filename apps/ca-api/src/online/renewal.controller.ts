@@ -57,7 +57,7 @@ export class OnlineCardController {
   @ApiOkResponse({ description: 'verificationId and expiry' })
   @ProblemResponses(400, 403, 404, 409, 422, 503)
   async addEmail(@Body() dto: EmailInCertificateDto, @Req() request: IdempotentRequest): Promise<{ verificationId: string; expiresAt: string }> {
-    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'add-email-to-certificate');
+    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'add-email-to-certificate', request.idempotency!);
     return this.emailCertificates.start(proof, dto.email, request.idempotency!);
   }
 
@@ -87,12 +87,13 @@ export class OnlineCardController {
   @ApiOkResponse({ description: 'the renewed certificates and the chain' })
   @ProblemResponses(400, 403, 404, 409, 422, 503)
   async renew(@Body() dto: OnlineRenewalDto, @Req() request: IdempotentRequest): Promise<RenewalResult> {
-    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'renewal');
+    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'renewal', request.idempotency!);
     return this.renewals.renew({
       cardNumber: proof.cardNumber,
       csrs: dto.csrs,
       channel: 'online-card-signature',
       actor: { kind: 'holder', id: proof.holderId, officeId: null },
+      cardSignature: proof,
       ticket: request.idempotency!,
     });
   }

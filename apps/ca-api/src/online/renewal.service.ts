@@ -19,6 +19,7 @@ import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
 import { DelegationRecord, LifecycleActor } from '../lifecycle/lifecycle.service';
 import { enqueueNotice } from '../notifications/enqueue-notice';
+import { CardSignatureProof, CardSignatureService } from './card-signature.service';
 
 export interface RenewalResult {
   cardNumber: string;
@@ -45,6 +46,7 @@ export class RenewalService {
     private readonly certificates: CardCertificatesRepository,
     private readonly publisher: CertificateStatusPublisher,
     private readonly idempotency: IdempotencyRepository,
+    private readonly cardSignatures: CardSignatureService,
   ) {}
 
   async renew(request: {
@@ -53,6 +55,8 @@ export class RenewalService {
     channel: Channel;
     actor: LifecycleActor;
     delegation?: DelegationRecord;
+    /** Online: the card's signature over a challenge, reserved before signing and used up in the final transaction. */
+    cardSignature?: CardSignatureProof;
     ticket: IdempotencyTicket;
   }): Promise<RenewalResult> {
     const now = floorToSecond(this.clock.now());
@@ -86,10 +90,22 @@ export class RenewalService {
     // DOMAIN.md hard cap: nothing of this card is valid past issuedAt + 8 years.
     const cap = cardLifetime(orders[0].previous.facts.cardIssuedAt).capLastSecond;
     const prepared = orders.map(({ order }) => ({ order, prepared: this.issuance.prepare(ca, order, cap) }));
+    // One challenge, one signing: a request with another Idempotency-Key is refused here, before it
+    // records or signs anything. The retry that took this key's claim over may go on (the request it
+    // replaced cannot commit); the challenge is used up in the final transaction, with the renewal.
+    if (request.cardSignature) await this.cardSignatures.reserve(request.cardSignature, request.ticket);
     const recorded = await this.issuance.record(ca, prepared);
     const issued = await this.issuance.sign(ca, recorded);
 
     return this.dataSource.transaction(async (manager) => {
+      if (request.cardSignature) {
+        try {
+          await this.cardSignatures.useUp(manager, request.cardSignature, request.ticket);
+        } catch (error) {
+          await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the card challenge was used by another request while the renewal was being signed');
+          throw error;
+        }
+      }
       // The card may have changed while signing (suspended, revoked): decide again on the locked rows.
       const locked = this.currentGeneration(await this.certificates.lockByCardNumber(manager, request.cardNumber));
       for (const { kind, previous: renewed } of orders) {

@@ -9,7 +9,7 @@ import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository } from '../lifecycle/card-certificates.repository';
 import { CertificateStatusPublisher } from '../lifecycle/certificate-status-publisher';
 import { enqueueNotice } from '../notifications/enqueue-notice';
-import { CardSignatureProof } from '../online/card-signature.service';
+import { CardSignatureProof, CardSignatureService } from '../online/card-signature.service';
 import { ReissuanceOrderRepository } from './reissuance-order.repository';
 
 export interface ActivationResult {
@@ -36,6 +36,7 @@ export class CardActivationService {
     private readonly certificates: CardCertificatesRepository,
     private readonly publisher: CertificateStatusPublisher,
     private readonly idempotency: IdempotencyRepository,
+    private readonly cardSignatures: CardSignatureService,
   ) {}
 
   async activate(proof: CardSignatureProof, userCodeHolderId: string, ticket: IdempotencyTicket): Promise<ActivationResult> {
@@ -43,6 +44,8 @@ export class CardActivationService {
       throw new ProblemException('card-not-holders', HttpStatus.FORBIDDEN, "Not the holder's card", 'this card does not belong to this holder');
     }
     return this.dataSource.transaction(async (manager) => {
+      // The new card's challenge is used up with the activation, first (before the card's locks): see CardSignatureService.useUp.
+      await this.cardSignatures.useUp(manager, proof, ticket);
       const now = floorToSecond(this.clock.now());
       const locked = await this.certificates.lockByCardNumber(manager, proof.cardNumber);
       const cardId = locked[0]?.cardId;

@@ -14,7 +14,7 @@ import { notFound, refusalProblem } from '../common/refusals';
 import { IdempotencyTicket } from '../idempotency/idempotency-claim';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
 import { CardCertificatesRepository, LockedCertificate } from '../lifecycle/card-certificates.repository';
-import { CardSignatureProof } from '../online/card-signature.service';
+import { CardSignatureProof, CardSignatureService } from '../online/card-signature.service';
 import { PAYMENT_GATEWAY } from './payment/payment-gateway-from-config';
 import { PaymentGateway, PaymentMethod } from './payment/payment-gateway';
 import { CheckoutFormDto, ReissuanceOrderDto } from './reissuance.dto';
@@ -40,12 +40,15 @@ export class ReissuanceOrderService {
     private readonly certificates: CardCertificatesRepository,
     private readonly idempotency: IdempotencyRepository,
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
+    private readonly cardSignatures: CardSignatureService,
   ) {}
 
   async create(proof: CardSignatureProof, request: { postalCode: string; address: string; ticket: IdempotencyTicket }): Promise<ReissuanceOrderDto> {
     const area = deliveryArea(request.postalCode);
     if (!area.allowed) throw refusalProblem(area);
     return this.dataSource.transaction(async (manager) => {
+      // The card's challenge is used up with the order, first (before the card's locks): see CardSignatureService.useUp.
+      await this.cardSignatures.useUp(manager, proof, request.ticket);
       const now = floorToSecond(this.clock.now());
       const current = deciding(await this.certificates.lockByCardNumber(manager, proof.cardNumber));
       if (!current) throw notFound('certificate-not-found', 'no signature certificate on this card');
@@ -103,6 +106,7 @@ export class ReissuanceOrderService {
 
   async cancel(proof: CardSignatureProof, orderId: string, ticket: IdempotencyTicket): Promise<ReissuanceOrderDto> {
     return this.dataSource.transaction(async (manager) => {
+      await this.cardSignatures.useUp(manager, proof, ticket);
       const now = floorToSecond(this.clock.now());
       const order = await this.orders.lock(manager, { id: orderId });
       // The old card's holder only; the same answer as a missing order to anyone else.

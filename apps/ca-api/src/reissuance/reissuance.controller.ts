@@ -42,7 +42,7 @@ export class OnlineReissuanceController {
   @ApiCreatedResponse({ type: ReissuanceOrderDto })
   @ProblemResponses(400, 403, 404, 409, 422)
   async create(@Body() dto: ReissuanceOrderRequestDto, @Req() request: IdempotentRequest): Promise<ReissuanceOrderDto> {
-    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'online-reissuance');
+    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'online-reissuance', request.idempotency!);
     return this.orders.create(proof, { postalCode: dto.postalCode, address: dto.address, ticket: request.idempotency! });
   }
 
@@ -72,7 +72,7 @@ export class OnlineReissuanceController {
   @ApiOkResponse({ type: ReissuanceOrderDto })
   @ProblemResponses(400, 403, 404, 409)
   async cancel(@Param('orderId') orderId: string, @Body() dto: OrderCancellationDto, @Req() request: IdempotentRequest): Promise<ReissuanceOrderDto> {
-    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'online-reissuance');
+    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'online-reissuance', request.idempotency!);
     return this.orders.cancel(proof, orderId, request.idempotency!);
   }
 
@@ -84,7 +84,7 @@ export class OnlineReissuanceController {
   @ProblemResponses(400, 403, 404, 409, 423, 429)
   async activate(@Body() dto: ActivationDto, @Req() request: IdempotentRequest) {
     this.rateLimiter.take(request.ip);
-    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'activation');
+    const proof = await this.cardSignatures.verify(dto.cardSignature.challengeId, dto.cardSignature.signature, 'activation', request.idempotency!);
     const holderId = await this.userCodes.verify(dto.nationalId, proof.cardNumber, dto.userCode, request.ip);
     return this.activation.activate(proof, holderId, request.idempotency!);
   }
