@@ -245,6 +245,27 @@ export class CertificateIssuanceService implements OnApplicationBootstrap {
     return abandoned.length;
   }
 
+  /**
+   * Step 4 with its way out: runs `finish` (the caller's final transaction,
+   * which calls `complete`); when it throws, that transaction has rolled back
+   * and the signed certificates were never released, so they are abandoned
+   * (in a transaction of their own, after the rollback: abandoning inside
+   * the caller's transaction would wait for the audit chain on a second
+   * connection while holding its row locks), and the error goes on.
+   */
+  async releaseOrAbandon<T>(recorded: RecordedCertificate[], finish: () => Promise<T>): Promise<T> {
+    try {
+      return await finish();
+    } catch (error) {
+      const why = error instanceof ProblemException ? `${error.code}: ${error.detail ?? ''}` : error instanceof Error ? error.message : String(error);
+      await this.abandonRecorded(
+        recorded.map((r) => r.id),
+        `the issuance did not complete (${why})`,
+      ).catch((failure: unknown) => this.logger.error({ err: failure }, 'abandoning pending certificates failed; the sweep will'));
+      throw error;
+    }
+  }
+
   /** Abandons these pending certificates (never signed, or signed and never released), with one audit record. */
   async abandonRecorded(ids: string[], why: string): Promise<void> {
     const now = this.clock.now();

@@ -33,13 +33,22 @@ const STATUS_TO_POLICY: Record<LockedCertificate['status'], CertificateStatus> =
  * the renewed certificate valid).
  */
 export async function lockHolder(manager: EntityManager, holder: { holderId: string } | { cardId: string } | { cardNumber: string }): Promise<void> {
-  if ('holderId' in holder) {
-    await manager.query(`SELECT 1 FROM holder WHERE id = $1 FOR UPDATE`, [holder.holderId]);
-  } else if ('cardId' in holder) {
-    await manager.query(`SELECT 1 FROM holder h JOIN card k ON k.holder_id = h.id WHERE k.id = $1 FOR UPDATE OF h`, [holder.cardId]);
-  } else {
-    await manager.query(`SELECT 1 FROM holder h JOIN card k ON k.holder_id = h.id WHERE k.card_number = $1 FOR UPDATE OF h`, [holder.cardNumber]);
-  }
+  // FOR NO KEY UPDATE, not FOR UPDATE: these rows are never deleted nor their keys changed, and a foreign-key
+  // check of a row inserted elsewhere (a notice, a status event) takes KEY SHARE, which this lock lets through.
+  const rows: Array<{ id: string }> =
+    'holderId' in holder
+      ? await manager.query(`SELECT id FROM holder WHERE id = $1 FOR NO KEY UPDATE`, [holder.holderId])
+      : 'cardId' in holder
+        ? await manager.query(`SELECT h.id FROM holder h JOIN card k ON k.holder_id = h.id WHERE k.id = $1 FOR NO KEY UPDATE OF h`, [holder.cardId])
+        : await manager.query(`SELECT h.id FROM holder h JOIN card k ON k.holder_id = h.id WHERE k.card_number = $1 FOR NO KEY UPDATE OF h`, [holder.cardNumber]);
+  if (rows.length === 0) return;
+  // Then every certificate of the holder, all cards, in one pass in id order: a transaction that later locks
+  // them card by card (several cards, a supersession) already holds them, and one ordered pass cannot deadlock
+  // with the OCSP pre-signer, which locks certificates FOR SHARE in id order across holders.
+  await manager.query(
+    `SELECT 1 FROM certificate c JOIN card k ON k.id = c.card_id WHERE k.holder_id = $1 ORDER BY c.id FOR NO KEY UPDATE OF c`,
+    [rows[0].id],
+  );
 }
 
 /**
@@ -71,7 +80,7 @@ export class CardCertificatesRepository {
               c.renewed_from_id, k.issued_at, k.holder_id, k.id AS card_id
          FROM certificate c JOIN card k ON k.id = c.card_id
         WHERE k.card_number = $1 AND c.status IN ('valid', 'suspended', 'on_hold', 'revoked')
-        ORDER BY c.id FOR UPDATE OF c`,
+        ORDER BY c.id FOR NO KEY UPDATE OF c`,
       [cardNumber],
     );
     return rows.map((row) => ({

@@ -71,7 +71,7 @@ export class CertificateStatusPublisher {
     const rows: CertificateForChange[] = await manager.query(
       `SELECT c.id, c.serial, c.status FROM certificate c JOIN card k ON k.id = c.card_id
         WHERE k.holder_id = $1 AND k.id <> $2 AND c.status IN ('valid', 'suspended', 'on_hold') AND c.not_after >= $3
-        ORDER BY c.id FOR UPDATE OF c`,
+        ORDER BY c.id FOR NO KEY UPDATE OF c`,
       [holderId, newCardId, at],
     );
     if (rows.length === 0) return [];

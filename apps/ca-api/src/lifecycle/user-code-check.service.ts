@@ -52,11 +52,11 @@ export class UserCodeCheckService {
     const now = this.clock.now();
     // The holder is looked up by the keyed hash; the card's row carries the count (issue 5: per card).
     const holders: Array<{ id: string; user_code_hash: string }> = await manager.query(
-      `SELECT id, user_code_hash FROM holder WHERE national_id_hmac = $1 FOR UPDATE`,
+      `SELECT id, user_code_hash FROM holder WHERE national_id_hmac = $1 FOR NO KEY UPDATE`,
       [hmac],
     );
     const cards: Array<{ id: string; holder_id: string | null; user_code_failures: number; user_code_locked_until: Date | null }> = await manager.query(
-      `SELECT id, holder_id, user_code_failures, user_code_locked_until FROM card WHERE card_number = $1 FOR UPDATE`,
+      `SELECT id, holder_id, user_code_failures, user_code_locked_until FROM card WHERE card_number = $1 FOR NO KEY UPDATE`,
       [cardNumber],
     );
     const holder = holders[0];

@@ -115,10 +115,9 @@ export class EmailCertificateService {
     const recorded = await this.issuance.record(ca, prepared);
     const [issued] = await this.issuance.sign(ca, recorded);
 
-    return this.dataSource.transaction(async (manager) => {
+    return this.issuance.releaseOrAbandon(recorded, () => this.dataSource.transaction(async (manager) => {
       const locked = (await this.certificates.lockByCardNumber(manager, cardNumber)).find((c) => c.id === current.id);
       if (!locked || locked.status !== 'valid') {
-        await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the certificate changed state while the e-mail certificate was being signed');
         throw new ProblemException('certificate-state-changed', HttpStatus.CONFLICT, 'Conflict', 'the certificate changed; try again');
       }
       await this.issuance.complete(manager, recorded, [issued], locked.cardId, 'valid');
@@ -142,7 +141,7 @@ export class EmailCertificateService {
       });
       await this.idempotency.completeInTransaction(manager, request.ticket, 201, result, now);
       return result;
-    });
+    }));
   }
 
   private async currentSignatureCertificate(cardNumber: string): Promise<LockedCertificate> {

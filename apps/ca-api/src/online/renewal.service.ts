@@ -97,28 +97,19 @@ export class RenewalService {
     const recorded = await this.issuance.record(ca, prepared);
     const issued = await this.issuance.sign(ca, recorded);
 
-    return this.dataSource.transaction(async (manager) => {
-      if (request.cardSignature) {
-        try {
-          await this.cardSignatures.useUp(manager, request.cardSignature, request.ticket);
-        } catch (error) {
-          await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the card challenge was used by another request while the renewal was being signed');
-          throw error;
-        }
-      }
+    return this.issuance.releaseOrAbandon(recorded, () => this.dataSource.transaction(async (manager) => {
+      if (request.cardSignature) await this.cardSignatures.useUp(manager, request.cardSignature, request.ticket);
       // The card may have changed while signing (suspended, revoked): decide again on the locked rows.
       const locked = this.currentGeneration(await this.certificates.lockByCardNumber(manager, request.cardNumber));
       for (const { kind, previous: renewed } of orders) {
         const previous = locked.get(kind);
         const decision = previous ? decideRenewal(previous.facts, request.channel, now) : undefined;
         if (!decision?.allowed) {
-          await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the card changed state while the renewal was being signed');
           throw decision ? refusalProblem(decision) : new ProblemException('certificate-not-found', HttpStatus.CONFLICT, 'Conflict', 'the card changed');
         }
         if (previous!.id !== renewed.id) {
           // Another certificate became current meanwhile (an e-mail certificate, another renewal):
           // what was signed renews a certificate that is no longer the card's.
-          await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'another certificate became current while the renewal was being signed');
           throw new ProblemException('certificate-changed', HttpStatus.CONFLICT, 'Conflict', `the card's ${kind} certificate changed while the renewal was being signed; renew again`);
         }
       }
@@ -158,7 +149,7 @@ export class RenewalService {
       });
       await this.idempotency.completeInTransaction(manager, request.ticket, 201, result, now);
       return result;
-    });
+    }));
   }
 
   /** The newest certificate of each kind that is not revoked (renewal acts on the card's current generation). */

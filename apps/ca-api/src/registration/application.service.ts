@@ -101,7 +101,7 @@ export class ApplicationService {
     const [userCodeHash, recorded] = await Promise.all([this.userCodes.hash(dto.userCode), this.issuance.record(ca, prepared)]);
     const issued = await this.issuance.sign(ca, recorded);
 
-    const result = await this.dataSource.transaction(async (manager) => {
+    const result = await this.issuance.releaseOrAbandon(recorded, () => this.dataSource.transaction(async (manager) => {
       const holderId = existing?.id ?? randomUUID();
       if (existing) {
         await manager.query(
@@ -172,11 +172,10 @@ export class ApplicationService {
       });
       await this.idempotency.completeInTransaction(manager, ticket, 201, body, now);
       return body;
-    }).catch(async (error: unknown) => {
+    })).catch((error: unknown) => {
       // Checked before signing, taken meanwhile by a concurrent application: a conflict, not a 500.
       const taken = uniqueViolation(error);
       if (!taken) throw error;
-      await this.issuance.abandonRecorded(recorded.map((r) => r.id), `a concurrent application took ${taken} first`);
       if (taken === 'card_card_number_key') {
         throw new ProblemException('card-number-in-use', HttpStatus.CONFLICT, 'Card number in use', 'this card number was registered by another application meanwhile');
       }

@@ -25,7 +25,7 @@ export class HolderRepository {
     const rows: HolderRow[] = await (manager ?? this.dataSource).query(
       `SELECT id, holder_number, name, national_id_last4, to_char(date_of_birth, 'YYYY-MM-DD') AS date_of_birth, mobile,
               contact_email, publication_consent, user_code_hash, user_code_failures, user_code_locked_until
-         FROM holder WHERE national_id_hmac = $1 ${manager ? 'FOR UPDATE' : ''}`,
+         FROM holder WHERE national_id_hmac = $1 ${manager ? 'FOR NO KEY UPDATE' : ''}`,
       [hmac],
     );
     return rows[0];

@@ -143,23 +143,17 @@ export class CardProductionService {
     const recorded = await this.issuance.record(ca, prepared);
     const issued = await this.issuance.sign(ca, recorded);
 
-    return this.dataSource.transaction(async (manager) => {
+    return this.issuance.releaseOrAbandon(recorded, () => this.dataSource.transaction(async (manager) => {
       // Holder before order, as every other path takes them (a new order locks the holder, then the card's orders).
       await lockHolder(manager, { holderId: snapshot.holder_id });
       const order = await this.orders.lock(manager, { id: orderId });
-      try {
-        assertAwaitsCard(order!);
-      } catch (error) {
-        await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the order changed while its card was being issued');
-        throw error;
-      }
+      assertAwaitsCard(order!);
       // The card number may have been taken meanwhile (another order's card): nothing is released then.
       const card: Array<{ id: string }> = await manager.query(
         `INSERT INTO card (holder_id, card_number, issued_at, cap_at) VALUES ($1, $2, $3, $4) ON CONFLICT (card_number) DO NOTHING RETURNING id`,
         [order!.holder_id, request.cardNumber, now, lifetime.capEnd],
       );
       if (card.length === 0) {
-        await this.issuance.abandonRecorded(recorded.map((r) => r.id), 'the card number was registered meanwhile');
         throw new ProblemException('card-number-in-use', HttpStatus.CONFLICT, 'Card number in use', 'this card number is already registered');
       }
       // On hold until the holder activates the card online: a card lost in the mail is useless.
@@ -183,7 +177,7 @@ export class CardProductionService {
       });
       await this.idempotency.completeInTransaction(manager, ticket, 201, body, now);
       return body;
-    });
+    }));
   }
 
   async ship(orderId: string, trackingNumber: string, principal: StaffPrincipal, ticket: IdempotencyTicket) {
