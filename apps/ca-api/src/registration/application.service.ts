@@ -134,9 +134,11 @@ export class ApplicationService {
         `INSERT INTO card (holder_id, card_number, issued_at, cap_at) VALUES ($1, $2, $3, $4) RETURNING id`,
         [holderId, dto.cardNumber, issuedAt, lifetime.capEnd],
       );
-      await this.issuance.complete(manager, recorded, issued, card[0].id, 'valid');
-      // DOMAIN.md: a new card replaces the old one; its certificates are revoked as superseded.
+      // DOMAIN.md: a new card replaces the old one; its certificates are revoked as superseded. Before
+      // `complete`, which takes the shared-prime index's open row (one for the whole CA): waiting for the
+      // old cards' rows while holding it would queue every RSA issuance behind this one.
       const superseded = await this.statusPublisher.supersedeOtherCards(manager, holderId, card[0].id, now);
+      await this.issuance.complete(manager, recorded, issued, card[0].id, 'valid');
       await this.statusPublisher.announce(manager, recorded.map((r) => r.id));
       await enqueueNotice(manager, {
         kind: 'certificate-issued',
