@@ -8,6 +8,7 @@ import { CertificateIssuanceService, type RecordedCertificate } from '../certifi
 import { CardCertificatesRepository } from './card-certificates.repository';
 import { CertificateStatusPublisher } from './certificate-status-publisher';
 import { LifecycleService } from './lifecycle.service';
+import { UserCodeCheckService } from './user-code-check.service';
 
 /**
  * A status change racing a transaction that makes a pending certificate of
@@ -128,5 +129,43 @@ describe('status changes and issuance of one holder serialise on the holder row 
     });
     expect(await superseding!).toHaveLength(2);
     expect(await statuses({ old, renewedOnFirst })).toEqual({ old: 'revoked', renewedOnFirst: 'revoked' });
+  });
+
+  it('lets a status change of a card go on while a user-code check holds that card (its notice insert needs only KEY SHARE)', async () => {
+    // A user-code check with a national ID that is not the card's holder's locks the card, and not the holder,
+    // for the length of the hash comparison. A change of the card inserts a notice referencing the card: with
+    // FOR UPDATE on the card that insert waited for the check, and a household event already holding the audit
+    // chain (after revoking another card) then deadlocked with the check's own audit record.
+    const holder = await holderWithCard();
+    const { cardId, cardNumber } = await holder.addCard();
+    await certificate(cardId, 'signature', 'valid');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let hashing!: () => void;
+    const started = new Promise<void>((resolve) => (hashing = resolve));
+    const hasher = {
+      verify: async () => {
+        hashing();
+        await gate; // the check's transaction holds the card row meanwhile
+        return false;
+      },
+      placeholderHash: async () => 'placeholder',
+    };
+    const vault = { lookupHash: () => randomBytes(32) };
+    const check = new UserCodeCheckService(ds, clock as never, vault as never, hasher as never);
+    const checking = check.verify('A123456789', cardNumber, 'Wrong#123', '127.0.0.1').catch((refusal: unknown) => refusal);
+    await started;
+    const lifecycle = new LifecycleService(ds, clock as never, certificates, publisher, null as never, null as never);
+    const suspension = lifecycle.change({
+      cardNumber,
+      event: { kind: 'suspend' },
+      channel: 'holder-in-person',
+      actor: { kind: 'clerk', id: null, officeId: null },
+    });
+    const outcome = await Promise.race([suspension.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 2000))]);
+    release();
+    expect(outcome).toBe('done');
+    expect(await checking).toMatchObject({ code: 'user-code-incorrect' });
+    await suspension;
   });
 });
