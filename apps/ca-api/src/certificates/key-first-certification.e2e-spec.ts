@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { PreparedCertificate } from '@moica/pki';
-import { toProblem } from '@moica/platform';
+import { ProblemException, toProblem } from '@moica/platform';
 import { createDataSource } from '../../../../db/data-source';
 import { createTestDatabase } from '../../../../test/support/database';
 import { CertificateIssuanceService, type CertificateOrder } from './certificate-issuance.service';
@@ -69,5 +69,22 @@ describe('a key is certified for the first time once, even by two requests at on
     await expect(issuance.record(ca, [newCardKey(spki)])).resolves.toHaveLength(1);
     // A renewal or an e-mail certificate certifies a key the card already has: no first-certification check.
     await expect(issuance.record(ca, [newCardKey(spki, false)])).resolves.toHaveLength(1);
+  });
+
+  it('abandons what a final transaction that failed had recorded, after its rollback, and passes the error on', async () => {
+    const [recorded] = await issuance.record(ca, [newCardKey(randomBytes(64))]);
+    const refusal = new ProblemException('certificate-changed', 409, 'Conflict', 'the card changed');
+    await expect(
+      issuance.releaseOrAbandon([recorded], () =>
+        ds.transaction(async (manager) => {
+          await manager.query(`UPDATE certificate SET der = '\\x3000' WHERE id = $1`, [recorded.id]); // rolled back
+          throw refusal;
+        }),
+      ),
+    ).rejects.toBe(refusal);
+    const [row] = await ds.query(`SELECT status, der FROM certificate WHERE id = $1`, [recorded.id]);
+    expect(row).toEqual({ status: 'abandoned', der: null });
+    const [audit] = await ds.query(`SELECT detail->>'why' AS why FROM audit_log WHERE operation = 'certificate.abandoned' AND subject_id LIKE '%' || $1 || '%'`, [recorded.id]);
+    expect(audit.why).toContain('certificate-changed');
   });
 });
