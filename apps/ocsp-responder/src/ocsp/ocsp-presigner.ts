@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { inTransaction } from '@moica/db';
 import { encodeCertId, encodeSingleResponse } from '@moica/pki';
 import { ANSWERED_STATUSES, ocspStatusOf } from './certificate-status';
 import type { OcspSigningIdentity } from './ocsp-signing-identity';
@@ -168,19 +169,4 @@ export async function refreshOcspResponses(
 /** The serial's magnitude: the stored DER INTEGER content without its 00 sign octet. */
 export function magnitudeOf(serial: Uint8Array): Uint8Array {
   return serial.length > 1 && serial[0] === 0 ? serial.subarray(1) : serial;
-}
-
-async function inTransaction<T>(pool: Pool, body: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const value = await body(client);
-    await client.query('COMMIT');
-    return value;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
