@@ -16,7 +16,7 @@ import './module-aliases';
  */
 import { userInfo } from 'node:os';
 import { Pool } from 'pg';
-import { appendAudit } from '../db/audit-chain';
+import { appendAudit, type AuditRecord } from '../db/audit-chain';
 import { backfillCrlEntries } from '../db/crl-changes';
 import { crlUrls } from '../db/crl-partition';
 import type { CrlKind } from '../db/crl-publication';
@@ -72,15 +72,7 @@ async function schedule(pool: Pool, args: string[]): Promise<void> {
         [ca.id, kind, enabled, operator(), now],
       );
       if (rowCount === 0) throw new UsageError(`no ${kind} schedule stored for ${ca.name}: set one first`);
-      await appendAudit(client, {
-        at: now,
-        actorKind: 'operator',
-        actorId: operator(),
-        operation: 'crl.schedule-changed',
-        subjectKind: 'certificate-authority',
-        subjectId: ca.id,
-        after: { kind, enabled },
-      });
+      await appendAudit(client, scheduleChanged(ca.id, now, { kind, enabled }));
     });
     console.log(`${kind} CRL publication of ${ca.name} ${enabled ? 'enabled' : 'disabled'}`);
     return;
@@ -106,17 +98,14 @@ async function schedule(pool: Pool, args: string[]): Promise<void> {
          enabled = true, updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at`,
       [ca.id, kind, input.cron, timeZone, input.intervalSeconds, nextUpdate, operator(), now],
     );
-    await appendAudit(client, {
-      at: now,
-      actorKind: 'operator',
-      actorId: operator(),
-      operation: 'crl.schedule-changed',
-      subjectKind: 'certificate-authority',
-      subjectId: ca.id,
-      after: { kind, ...input },
-    });
+    await appendAudit(client, scheduleChanged(ca.id, now, { kind, ...input }));
   });
   console.log(`${kind} CRLs of ${ca.name}: ${cron ? `cron "${cron}" (${timeZone})` : `every ${interval} s`}, valid ${nextUpdate} s`);
+}
+
+/** The audit record of a schedule change made with this command. */
+function scheduleChanged(caId: string, at: Date, after: Record<string, unknown>): AuditRecord {
+  return { at, actorKind: 'operator', actorId: operator(), operation: 'crl.schedule-changed', subjectKind: 'certificate-authority', subjectId: caId, after };
 }
 
 async function schedules(pool: Pool, args: string[]): Promise<void> {

@@ -53,7 +53,7 @@ export async function lockHolder(manager: EntityManager, holder: { holderId: str
 
 /**
  * SQL of a card's certificates for status changes. The holder row is locked
- * first (`lockHolder`), then the certificates FOR UPDATE in id order, so
+ * first (`lockHolder`), then the certificates FOR NO KEY UPDATE in id order, so
  * concurrent changes on one card serialise and end in a state the policy
  * allows (issue 5: 50 parallel calls).
  */
