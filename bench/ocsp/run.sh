@@ -7,7 +7,10 @@
 #   DATABASE_URL=postgres://.../ocsp_bench_1m node dist/bench/ocsp/seed.js --count 1000000 --keys /tmp/bench-1m
 #   bench/ocsp/run.sh postgres://.../ocsp_bench_1m /tmp/bench-1m 1000000 [rounds=3] [seconds=15] [peers=cfssl,openssl]
 #
-# Prints one JSON line per measurement (also appended to <keys>/results.jsonl).
+# Prints one JSON line per measurement (also appended to <keys>/results.jsonl
+# and written to <keys>/run-<time>.jsonl), then this run's medians
+# (bench/ocsp/summarize.ts): per server, and ours / bound and ours / cfssl
+# taken round by round.
 # wrk: 1 thread, 64 connections, keep-alive, POST with a random pre-built
 # request per call (bench/ocsp/post.lua); openssl ocsp: ab -n, a fresh server
 # per round (it wedges when wrk opens and closes a connection without a request).
@@ -18,11 +21,12 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 DB="$1"; KEYS="$2"; COUNT="$3"; ROUNDS="${4:-3}"; SECONDS_PER_RUN="${5:-15}"; PEERS="${6:-cfssl,openssl}"
 OURS_PORT=3301; STATIC_PORT=3302; CFSSL_PORT=3303; OPENSSL_PORT=3304
 RESULTS="$KEYS/results.jsonl"
+RUN="$KEYS/run-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-record() { echo "{\"certificates\":$COUNT,\"server\":\"$1\",\"round\":$2,\"result\":$3}" | tee -a "$RESULTS"; }
+record() { echo "{\"certificates\":$COUNT,\"server\":\"$1\",\"round\":$2,\"result\":$3}" | tee -a "$RESULTS" "$RUN"; }
 
 # Requests: 100,000 random serials of the data set, SHA-1 CertIDs, no nonce.
 node dist/bench/ocsp/make-requests.js "$KEYS/dev-issuing-ca.crt.pem" "$KEYS/serials-$COUNT.txt" "$KEYS/requests.hex" 100000
@@ -98,3 +102,4 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 echo "# responder RSS at the end: $(( $(awk '/VmRSS/ {print $2}' /proc/$OURS_PID/status) / 1024 )) MiB"
 curl -s "http://127.0.0.1:$OURS_PORT/metrics" | grep -E '^ocsp_(requests_total|cache_hits|cache_misses|live_signatures_total|database_lookups)' | sed 's/^/# /'
+echo "# medians: $(node dist/bench/ocsp/summarize.js "$RUN")"
