@@ -43,6 +43,7 @@ import {
 import { CRL_LISTED_STATUSES, deltaChangesSql } from './crl-changes';
 import { binaryCopyValues, COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './crl-copy';
 import { crlUrls } from './crl-partition';
+import { inTransaction } from './transaction';
 
 export type CrlKind = 'complete' | 'partition' | 'delta';
 
@@ -342,23 +343,16 @@ function listedWhere(ca: CaForCrl, partition: number | null, thisUpdate: Date): 
 /** Count, total entry length and rows lacking an entry DER, in the exported snapshot `snapshotId`. */
 async function snapshotTotals(pool: Pool, snapshotId: string, where: string): Promise<{ n: number; bytes: number; missing: number }> {
   if (!/^[0-9A-F-]+$/i.test(snapshotId)) throw new Error(`unexpected snapshot id ${snapshotId}`);
-  const counter = await pool.connect();
-  try {
-    await counter.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  // The counter reads the publishing transaction's snapshot; SET TRANSACTION SNAPSHOT needs REPEATABLE READ.
+  return inTransaction(pool, async (counter) => {
     await counter.query(`SET TRANSACTION SNAPSHOT '${snapshotId}'`);
     const { rows } = await counter.query<{ n: number; bytes: string; missing: number }>(
       `SELECT count(*)::int AS n, coalesce(sum(octet_length(crl_entry_der)), 0)::bigint AS bytes,
               count(*) FILTER (WHERE crl_entry_der IS NULL)::int AS missing
          FROM certificate WHERE ${where}`,
     );
-    await counter.query('COMMIT');
     return { n: rows[0].n, bytes: Number(rows[0].bytes), missing: rows[0].missing };
-  } catch (error) {
-    await counter.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    counter.release();
-  }
+  }, { isolation: 'REPEATABLE READ', readOnly: true });
 }
 
 /**

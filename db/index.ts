@@ -2,7 +2,7 @@
 export * from './entities';
 export * from './data-source';
 export * from './audit-chain';
-export { inTransaction } from './transaction';
+export { inTransaction, type TransactionOptions } from './transaction';
 export { migrations } from './migrations';
 export {
   announceStatusChange,

@@ -14,6 +14,7 @@
  */
 import { Pool, PoolClient } from 'pg';
 import { appendAudit, queryRows } from '../../db/audit-chain';
+import { inTransaction } from '../../db/transaction';
 import { CeremonyRefused } from './ceremony-errors';
 import { CeremonyOperation, isCeremonyOperation, OperationParameters, parametersDigest, validateParameters } from './ceremony-parameters';
 import { countActiveOperators, Operator, stillActiveOperators } from './operators';
@@ -413,19 +414,15 @@ async function step(
   work: (tx: PoolClient, now: Date) => Promise<KeyOperationRequest>,
 ): Promise<KeyOperationRequest> {
   const now = ctx.now();
-  const tx = await ctx.pool.connect();
   try {
-    await tx.query('BEGIN');
-    const result = await work(tx, now);
-    await beforeCommit?.(tx, result);
-    await tx.query('COMMIT');
-    return result;
+    return await inTransaction(ctx.pool, async (tx) => {
+      const result = await work(tx, now);
+      await beforeCommit?.(tx, result);
+      return result;
+    });
   } catch (error) {
-    await tx.query('ROLLBACK').catch(() => undefined);
     if (error instanceof CeremonyRefused) await auditRefusal(ctx, operator, attempted, id, error);
     throw error;
-  } finally {
-    tx.release();
   }
 }
 

@@ -39,6 +39,7 @@ import {
   revocationIssuerFromCertificate,
 } from '@moica/pki';
 import { appendAudit, Queryable, queryRows } from '../../db/audit-chain';
+import { inTransaction } from '../../db/transaction';
 import { ExecutionOutcome, OperationRunner, RequestPrecheck, UndoLog } from './approvals';
 import { createCardUnlockMasterKey, CreateCardUnlockMasterKeyParameters, precheckCardUnlockMasterKey } from './card-unlock-master-key';
 import { CeremonyRefused } from './ceremony-errors';
@@ -459,10 +460,8 @@ export async function listKeys(db: Queryable, secrets: CeremonySecrets, extraLoc
  * secret), but it logs in to the tokens, so it is audited like every step.
  */
 export async function auditKeyListing(pool: Pool, operator: Operator, now: Date, inventory: KeyInventory): Promise<void> {
-  const tx = await pool.connect();
-  try {
-    await tx.query('BEGIN');
-    await appendAudit(tx, {
+  await inTransaction(pool, (tx) =>
+    appendAudit(tx, {
       at: now,
       actorKind: 'operator',
       actorId: operator.key,
@@ -474,14 +473,8 @@ export async function auditKeyListing(pool: Pool, operator: Operator, now: Date,
         cardUnlockMasterKeys: inventory.cardUnlockMasterKeys.length,
         tokens: inventory.tokens.map((token) => ({ token: token.tokenLabel, keys: token.keys?.length ?? null, problem: token.problem ?? null })),
       },
-    });
-    await tx.query('COMMIT');
-  } catch (error) {
-    await tx.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    tx.release();
-  }
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { appendAudit, AuditRecord } from '@moica/db';
+import { appendAudit, AuditRecord, inTransaction } from '@moica/db';
 import { readPublishedCrlDer } from '../../../../db/crl-copy';
 import type { CrlKind } from '../../../../db/crl-publication';
 import { newestCrls, PublicationRequest, requestPublications } from '../../../../db/crl-schedule';
@@ -87,9 +87,7 @@ export class CrlOperatorRepository {
     audit: AuditRecord,
     beforeCommit: (client: PoolClient) => Promise<void>,
   ): Promise<ScheduleRow | undefined> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const before = await client.query<ScheduleRow>(
         `SELECT kind, cron, cron_time_zone, interval_seconds, next_update_seconds, enabled, updated_by
            FROM crl_schedule WHERE ca_id = $1 AND kind = $2 FOR UPDATE`,
@@ -115,14 +113,8 @@ export class CrlOperatorRepository {
       );
       await appendAudit(client, { ...audit, before: before.rows[0] ? { ...before.rows[0] } : null });
       await beforeCommit(client);
-      await client.query('COMMIT');
       return before.rows[0];
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
