@@ -137,6 +137,10 @@ describe('adding the e-mail address to the certificate online', () => {
         body: { cardSignature: { challengeId: challenge.body.challengeId, signature }, email: 'me@example.tw' },
       });
       expect(started.status).toBe(202);
+      const audited = await api.pool.query(`SELECT operation, subject_kind, after::text FROM audit_log WHERE operation = 'holder.add-email-to-certificate'`);
+      expect(audited.rows).toHaveLength(1);
+      expect(JSON.parse(audited.rows[0].after)).toMatchObject({ verificationId: started.body.verificationId, pending: 'add-email-to-certificate' });
+      expect(audited.rows[0].after).not.toContain('me@example.tw');
       const message = smtp.received.find((m) => m.to.includes('me@example.tw'))!;
       const code = /code is (\d{6})/.exec(bodyText(message.raw))![1];
       const confirmed = await api.call('POST', '/v1/online/email-in-certificate/confirmation', {

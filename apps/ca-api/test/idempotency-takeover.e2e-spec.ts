@@ -330,6 +330,11 @@ describe('Idempotency-Key take-over on routes that commit in their own transacti
     expect(b.status).toBe(202);
     const codes = await api.pool.query(`SELECT id FROM verification_code WHERE holder_id = $1`, [holderId]);
     expect(codes.rows.map((row) => row.id)).toEqual([b.body.verificationId]);
+    const audited = await api.pool.query(
+      `SELECT after->>'verificationId' AS id FROM audit_log WHERE operation = 'holder.add-email-to-certificate' AND subject_id = $1`,
+      [holderId],
+    );
+    expect(audited.rows.map((row) => row.id)).toEqual([b.body.verificationId]);
     const challenge = await api.pool.query(`SELECT used_at FROM holder_challenge WHERE id = $1`, [cardSignature.challengeId]);
     expect(challenge.rows[0].used_at).not.toBeNull();
     await expectReplayed(start, b);

@@ -41,8 +41,8 @@ export class EmailCertificateService {
   ) {}
 
   /**
-   * Uses up the card's challenge and records the code and the answer in one
-   * transaction (a request whose claim a retry took over records nothing and
+   * Uses up the card's challenge and records the code, its audit record and
+   * the answer in one transaction (a request whose claim a retry took over records nothing and
    * leaves the challenge to the retry, so only one code is sent), then sends
    * the code.
    */
@@ -65,6 +65,16 @@ export class EmailCertificateService {
         now,
       });
       const answer = { verificationId: created.id, expiresAt: created.expiresAt.toISOString() };
+      // As for a contact change: the code sent is a state change of its own, audited with it (no address in the log).
+      await appendAudit(manager, {
+        at: now,
+        actorKind: 'holder',
+        actorId: proof.holderId,
+        operation: 'holder.add-email-to-certificate',
+        subjectKind: 'holder',
+        subjectId: proof.holderId,
+        after: { verificationId: created.id, pending: 'add-email-to-certificate', channel: 'online-card-signature', cardNumber: proof.cardNumber },
+      });
       await this.idempotency.completeInTransaction(manager, ticket, 202, answer, now);
       return { result: answer, code: created.code };
     });
