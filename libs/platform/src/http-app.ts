@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { settleHttpMessageShapes } from './http-message-shapes';
+import { keepTickObjectShapeAlive } from './tick-object-shape';
 import { requestIdOf } from './logging';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
@@ -13,12 +14,15 @@ import { ProblemDetailsFilter } from './problem-details.filter';
  * DTO validation at the edge, shutdown hooks for a clean Ctrl-C. Before
  * anything else, V8 is made to size node:http's request and response objects
  * (settleHttpMessageShapes: a sparse start would leave them slow for the
- * life of the process).
+ * life of the process), and to keep the shapes of `process.nextTick` entries
+ * (keepTickObjectShapeAlive: an idle full collection would leave every tick
+ * slow for the life of the process).
  */
 export async function createHttpApp(
   module: Type<unknown> | DynamicModule,
   options: { bodyLimit?: number } = {}): Promise<NestFastifyApplication> {
   settleHttpMessageShapes();
+  keepTickObjectShapeAlive();
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     genReqId: (req: IncomingMessage) => requestIdOf(req),

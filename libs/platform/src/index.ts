@@ -18,3 +18,4 @@ export * from './personal-data';
 export * from './problem-details.filter';
 export * from './public.decorator';
 export * from './readiness';
+export * from './tick-object-shape';
