@@ -12,7 +12,8 @@
 # (bench/ocsp/summarize.ts): per server, and ours / bound and ours / cfssl
 # taken round by round.
 # wrk: 1 thread, 64 connections, keep-alive, POST with a random pre-built
-# request per call (bench/ocsp/post.lua); openssl ocsp: ab -n, a fresh server
+# request per call (bench/ocsp/post.lua), after one unrecorded warm-up run per
+# server (WARM_UP_SECONDS, 3); openssl ocsp: ab -n, a fresh server
 # per round (it wedges when wrk opens and closes a connection without a request).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -73,6 +74,15 @@ run_wrk() {
   requests=$(echo "$line" | sed 's/.*"requests":\([0-9]*\).*/\1/')
   echo "${line%\}},\"cpu_us_per_request\":$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$requests" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }')}"
 }
+
+# Warm-up: one unrecorded wrk run per server, so that the first recorded round
+# does not include the JIT compiling the request path (it gave p99 over 10 ms
+# to the static bound as well as to ours in round 1).
+WARM_UP_SECONDS="${WARM_UP_SECONDS:-3}"
+warm_up() { wrk -t1 -c64 -d"${WARM_UP_SECONDS}s" -s bench/ocsp/post.lua "$1" -- "$KEYS/requests.hex" > /dev/null; }
+warm_up "http://127.0.0.1:$STATIC_PORT/ocsp"
+warm_up "http://127.0.0.1:$OURS_PORT/ocsp"
+if [[ "$PEERS" == *cfssl* ]]; then warm_up "http://127.0.0.1:$CFSSL_PORT/"; fi
 
 for round in $(seq 1 "$ROUNDS"); do
   # Static and ours back to back, in alternating order (whatever the second run of a pair inherits cancels out).
