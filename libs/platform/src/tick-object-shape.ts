@@ -19,8 +19,8 @@ let kept: object | undefined;
  * migration, instead of in optimized code.
  *
  * An HTTP request through Fastify queues about eight ticks. In the OCSP
- * responder this cost ~27% more instructions per answer than the static
- * bound, in four of five starts (docs/benchmarks.md, OCSP, session 8). A
+ * responder this cost ~30% more instructions per answer (143,000 against
+ * 110,000), in nine of ten starts (docs/benchmarks.md, OCSP, session 8). A
  * collection while idle is likely in any long-running process: at start-up
  * (module loading, cache warm-up) or between quiet periods.
  *
