@@ -7,8 +7,8 @@ import { join } from 'node:path';
  * as `loaded`; returns what the child wrote to stdout. For tests of V8
  * behaviour that happens once per process (shapes, feedback), which a jest
  * worker has already been through. The module must import node: built-ins
- * only. `body` may call `natives(source)` for a function whose source uses
- * V8's %-syntax (allowed from then on).
+ * only. `body` may call `natives(...parameters, source)`, which is
+ * `new Function(...)` with V8's %-syntax allowed (from then on).
  */
 export function runInFreshNode(moduleFile: string, body: string): string {
   const source = join(__dirname, '..', moduleFile);
